@@ -1,0 +1,113 @@
+"""Plain builders of records; the fixtures in conftest.py wrap them as callables.
+
+Each takes the session first and flushes, so ids are known; callers commit.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import sqlalchemy.orm as so
+from werkzeug.security import generate_password_hash
+
+from webapp.estate.models import Building, Facility, Occupancy, Owner, Unit
+from webapp.estate.rules import new_qr_token
+from webapp.org.models import Company, Department, Project, RoleAssignment, User
+
+PASSWORD = "correct-horse-9"
+# Hashing once keeps the suite fast; the real method is exercised by the login tests.
+PASSWORD_HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")
+_sequence = itertools.count(1)
+
+
+def _next() -> int:
+    return next(_sequence)
+
+
+def make_company(session: so.Session, name: str = "测试物业") -> Company:
+    company = Company(name=name)
+    session.add(company)
+    session.flush()
+    return company
+
+
+def make_project(session: so.Session, company: Company, code: str | None = None, name: str | None = None) -> Project:
+    n = _next()
+    project = Project(company_id=company.id, code=code or f"P{n}", name=name or f"项目{n}")
+    session.add(project)
+    session.flush()
+    return project
+
+
+def make_department(session: so.Session, project: Project, kind: str = "security", name: str | None = None) -> Department:
+    department = Department(project_id=project.id, kind=kind, name=name or f"{kind}-{project.code}")
+    session.add(department)
+    session.flush()
+    return department
+
+
+def make_user(
+    session: so.Session,
+    username: str | None = None,
+    *,
+    roles: list[tuple[str, Project | None, Department | None]] = (),
+    display_name: str | None = None,
+    active: bool = True,
+) -> User:
+    username = username or f"user{_next()}"
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=PASSWORD_HASH,
+        active=active,
+    )
+    for role, project, department in roles:
+        user.roles.append(
+            RoleAssignment(
+                role=role,
+                project_id=project.id if project else None,
+                department_id=department.id if department else None,
+            )
+        )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def make_building(session: so.Session, project: Project, name: str | None = None) -> Building:
+    building = Building(project_id=project.id, name=name or f"{_next()}栋", floors=18)
+    session.add(building)
+    session.flush()
+    return building
+
+
+def make_unit(session: so.Session, building: Building, number: str | None = None, floor: int | None = 5) -> Unit:
+    unit = Unit(project_id=building.project_id, building_id=building.id, number=number or f"{_next():04d}", floor=floor)
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def make_owner(
+    session: so.Session, unit: Unit, name: str = "张三", phone: str = "13812341234", relation: str = "owner"
+) -> Owner:
+    owner = Owner(project_id=unit.project_id, name=name, phone=phone)
+    session.add(owner)
+    session.flush()
+    session.add(Occupancy(project_id=unit.project_id, unit_id=unit.id, owner_id=owner.id, relation=relation))
+    session.flush()
+    return owner
+
+
+def make_facility(session: so.Session, project: Project, building: Building | None = None, name: str = "水泵房") -> Facility:
+    facility = Facility(
+        project_id=project.id,
+        building_id=building.id if building else None,
+        name=name,
+        floor="B1",
+        qr_token=new_qr_token(),
+        code=f"{project.code}-{_next():03d}",
+    )
+    session.add(facility)
+    session.flush()
+    return facility

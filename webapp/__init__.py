@@ -1,0 +1,113 @@
+"""EstateDesk (物业客服台): the customer-service centre of a property-management company."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy.orm as so
+from flask import Flask, g, request, session
+from flask_login import current_user
+
+from webapp.config import Config, ProductionConfig, config_from_environment
+from webapp.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+# Installed wheels carry templates/ and static/ inside the package; a checkout has them
+# at the repository root.
+ASSET_ROOT = PACKAGE_DIR if (PACKAGE_DIR / "templates").is_dir() else PACKAGE_DIR.parent
+
+
+def create_app(config: type[Config] | None = None, overrides: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ASSET_ROOT / "templates"),
+        static_folder=str(ASSET_ROOT / "static"),
+        instance_relative_config=False,
+    )
+    base = config or config_from_environment()
+    app.config.from_object(base)
+    app.config.update(overrides or {})
+    if issubclass(base, ProductionConfig):
+        ProductionConfig.check(app.config)
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        Path(app.config["SQLALCHEMY_DATABASE_URI"][len("sqlite:///") :]).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+
+    import webapp.models  # noqa: F401 - registers every table
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from webapp import cli
+
+    cli.register(app)
+    return app
+
+
+def _select_locale() -> str:
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get("locale") or request.cookies.get("locale")
+    if chosen in languages:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _init_extensions(app: Flask) -> None:
+    from webapp.core import audit, scoping, web
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=_select_locale,
+        default_translation_directories=str(PACKAGE_DIR / "translations"),
+    )
+    limiter.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "org.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def _load_user(token: str):
+        from webapp.org.auth import load_user
+
+        return load_user(db.session, token)
+
+    scoping.install(so.Session)
+    audit.install(so.Session)
+    web.install(app)
+
+    @app.context_processor
+    def _template_globals():
+        from webapp.core.notify import unread_count
+        from webapp.org.access import can
+        from webapp.org.rules import Permission
+
+        unread = 0
+        if current_user.is_authenticated:
+            unread = g.setdefault("unread_count", unread_count(db.session, current_user.id))
+        return {"can": can, "Permission": Permission, "unread_count": unread}
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webapp.admin.views import bp as admin_bp
+    from webapp.estate.views import bp as estate_bp
+    from webapp.inbox.views import bp as inbox_bp
+    from webapp.org.views import bp as org_bp
+    from webapp.pwa import bp as pwa_bp
+
+    for bp in (org_bp, inbox_bp, estate_bp, admin_bp, pwa_bp):
+        app.register_blueprint(bp)

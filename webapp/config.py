@@ -1,0 +1,99 @@
+"""Configuration read from the environment.
+
+The development default needs nothing set: SQLite under ``instance/``, media under
+``instance/media``, rate limits in memory. Production refuses to start on a weak secret.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+INSTANCE_DIR = Path(os.environ.get("ESTATEDESK_INSTANCE", Path.cwd() / "instance"))
+DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - recognised and refused in production
+
+
+def _database_url(default: str) -> str:
+    url = os.environ.get("DATABASE_URL", default)
+    # Hosting panels still hand out postgres:// URLs; SQLAlchemy wants the driver named.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url[len("postgres://") :]
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
+    SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE_DIR / 'estatedesk.db'}")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    MEDIA_DIR = os.environ.get("MEDIA_DIR", str(INSTANCE_DIR / "media"))
+    TIME_ZONE = "Asia/Shanghai"
+
+    # Sessions: the signed cookie only names a server-side session row (see org/auth.py),
+    # so logging out, disabling a user or changing a password ends every copy of it.
+    SESSION_COOKIE_NAME = "estatedesk_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_NAME = "estatedesk_remember"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    #: a session unused this long ends; a remembered phone gets the long lifetime instead
+    SESSION_IDLE_TIMEOUT = timedelta(hours=12)
+    SESSION_ABSOLUTE_TIMEOUT = timedelta(days=30)
+
+    WTF_CSRF_TIME_LIMIT = 12 * 3600
+    WTF_CSRF_HEADERS = ["X-CSRFToken"]
+
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = {"zh_CN": "简体中文", "en": "English"}
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or (
+        os.environ["REDIS_URL"] if os.environ.get("REDIS_URL") else "memory://"
+    )
+    RATELIMIT_HEADERS_ENABLED = False
+    #: failed logins allowed per username, then per client address
+    LOGIN_LIMIT_PER_USERNAME = "5 per 15 minutes"
+    LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
+
+    PASSWORD_HASH_METHOD = "scrypt"
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    MAX_IMPORT_ROWS = 20000
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def check(cls, config: dict) -> None:
+        secret = config.get("SECRET_KEY") or ""
+        if secret == DEV_SECRET or len(secret) < 32:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random value of at least 32 characters "
+                "in production (python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and not os.environ.get(
+            "ESTATEDESK_ALLOW_SQLITE"
+        ):
+            raise RuntimeError("Production needs DATABASE_URL pointing at PostgreSQL.")
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"  # noqa: S105
+    WTF_CSRF_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast; the real method is tested once
+
+
+def config_from_environment() -> type[Config]:
+    if os.environ.get("ESTATEDESK_ENV", "development") == "production":
+        return ProductionConfig
+    return Config

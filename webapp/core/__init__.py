@@ -1,0 +1,1 @@
+"""Mechanisms every slice uses, each defined once: scoping, audit, locking, clock, media, qr, notify."""

@@ -1,0 +1,87 @@
+"""Tables of the shared mechanisms: the audit trail, notifications and work items."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from webapp.core.db import Base, ProjectScoped, utcnow
+
+
+class AuditEvent(ProjectScoped, Base):
+    """One state change of one record (ORG-03). Append-only: never updated or deleted."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (sa.Index("ix_audit_events_entity", "entity_type", "entity_id", "id"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the record's table name, e.g. "facilities"
+    entity_type: so.Mapped[str] = so.mapped_column(sa.String(40))
+    entity_id: so.Mapped[int]
+    #: a verb from the slice's vocabulary, e.g. "created", "phone_revealed", "escalated"
+    action: so.Mapped[str] = so.mapped_column(sa.String(40))
+    from_state: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    to_state: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    note: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    #: field-level changes or context, {"field": [old, new]}
+    changes: so.Mapped[dict | None] = so.mapped_column(sa.JSON)
+    actor_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+    actor: so.Mapped[User | None] = so.relationship()  # noqa: F821
+
+
+class Notification(ProjectScoped, Base):
+    """A message in one user's inbox (APP-04). `dedupe_key` makes "notify once" hold."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        sa.Index("ix_notifications_user_unread", "user_id", "read_at", "id"),
+        sa.UniqueConstraint("user_id", "dedupe_key", name="uq_notifications_user_dedupe"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    body: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    #: path inside the app the notification opens
+    link: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    dedupe_key: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    read_at: so.Mapped[datetime | None]
+
+
+class WorkItem(ProjectScoped, Base):
+    """Something a person must do (APP-03): "My work" lists the open ones, most urgent first.
+
+    An item is addressed to one user, or to everyone holding a role in the project
+    (optionally only in one department); whoever acts on the record closes it.
+    """
+
+    __tablename__ = "work_items"
+    __table_args__ = (
+        sa.Index("ix_work_items_open_user", "assignee_id", "done_at", "due_at"),
+        sa.Index("ix_work_items_open_role", "project_id", "assignee_role", "done_at", "due_at"),
+        sa.Index("ix_work_items_entity", "entity_type", "entity_id"),
+        sa.UniqueConstraint("dedupe_key", name="uq_work_items_dedupe_key"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(40))
+    title: so.Mapped[str] = so.mapped_column(sa.String(200))
+    link: so.Mapped[str] = so.mapped_column(sa.String(300))
+    entity_type: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    entity_id: so.Mapped[int | None]
+    assignee_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    assignee_role: so.Mapped[str | None] = so.mapped_column(sa.String(30))
+    department_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("departments.id"))
+    due_at: so.Mapped[datetime | None]
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    done_at: so.Mapped[datetime | None]
+    done_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    #: one open item per (record, duty): re-opening the same duty is a no-op
+    dedupe_key: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+
+    project: so.Mapped[Project] = so.relationship()  # noqa: F821

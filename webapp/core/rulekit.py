@@ -1,0 +1,21 @@
+"""What every rules.py shares. Standard library only, like the rules themselves.
+
+Messages are English msgids marked with ``N_`` so Babel extracts them; views translate
+them with ``webapp.core.errors.message()``.
+"""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, don't translate"
+    return message
+
+
+class RuleViolation(Exception):
+    """A request the rules refuse. `message` is a msgid with %(name)s placeholders."""
+
+    def __init__(self, message: str, field: str | None = None, **params: object):
+        self.message = message
+        self.field = field
+        self.params = params
+        super().__init__(message % params if params else message)

@@ -1,0 +1,126 @@
+"""Request plumbing shared by every blueprint: sign-in by default, scope, headers, errors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, current_app, render_template, request
+from flask_babel import format_datetime, get_locale, gettext
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from webapp.core import scoping
+from webapp.core.clock import to_local
+from webapp.core.rulekit import RuleViolation
+from webapp.extensions import login_manager
+
+PUBLIC_ENDPOINTS: set[str] = {"static"}
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "manifest-src 'self'",
+        "worker-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def public(view):
+    """Mark a view as reachable without signing in (everything else needs a login)."""
+    view.is_public = True
+    return view
+
+
+def message(exc: RuleViolation) -> str:
+    """A rule's refusal in the user's language."""
+    return gettext(exc.message, **exc.params)
+
+
+def local_time(moment: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
+    if moment is None:
+        return ""
+    return format_datetime(to_local(moment), fmt)
+
+
+def install(app: Flask) -> None:
+    @app.before_request
+    def _sign_in_and_scope():
+        endpoint = request.endpoint or ""
+        view = app.view_functions.get(endpoint)
+        if current_user.is_authenticated:
+            from webapp.org.rules import visible_projects
+
+            scoping.set_scope(visible_projects(current_user.grants))
+        else:
+            scoping.set_scope(frozenset())
+            is_public = endpoint in PUBLIC_ENDPOINTS or getattr(view, "is_public", False)
+            if view is not None and not is_public:
+                return login_manager.unauthorized()
+        return None
+
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
+        if current_app.config.get("SESSION_COOKIE_SECURE"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if current_user.is_authenticated and response.mimetype == "text/html":
+            # Pages of a signed-in user may show owners' data: keep them out of caches.
+            headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    def _error_page(status: int, title: str, detail: str | None = None):
+        return render_template("errors/error.html", status=status, title=title, detail=detail), status
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error):
+        return _error_page(
+            400,
+            gettext("The form expired"),
+            gettext("Go back, reload the page and submit again. Nothing was changed."),
+        )
+
+    @app.errorhandler(403)
+    def _forbidden(error):
+        return _error_page(403, gettext("Not allowed"), gettext("Your role does not allow this."))
+
+    @app.errorhandler(404)
+    def _not_found(error):
+        return _error_page(404, gettext("Not found"), gettext("This page does not exist or is not yours to see."))
+
+    @app.errorhandler(413)
+    def _too_large(error):
+        return _error_page(413, gettext("File too large"), gettext("Choose a smaller file."))
+
+    @app.errorhandler(429)
+    def _too_many(error):
+        return _error_page(429, gettext("Too many attempts"), gettext("Wait a few minutes and try again."))
+
+    @app.errorhandler(500)
+    def _server_error(error):
+        return _error_page(500, gettext("Something went wrong"), gettext("Please try again. The error was logged."))
+
+    from webapp.core.audit import ACTION_LABELS
+    from webapp.estate.rules import mask_phone
+    from webapp.org.labels import role_label
+
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["mask_phone"] = mask_phone
+    app.jinja_env.globals["role_label"] = role_label
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["audit_action_label"] = lambda action: gettext(
+        ACTION_LABELS.get(action, action)
+    )

@@ -1,0 +1,40 @@
+"""Permission checks per action (ORG-02), on top of the project scope every query has."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
+
+from webapp.org.rules import Permission, is_allowed
+
+
+def can(permission: Permission, project_id: int | None = None) -> bool:
+    if not current_user.is_authenticated:
+        return False
+    return is_allowed(current_user.grants, permission, project_id)
+
+
+def require(permission: Permission, project_id: int | None = None) -> None:
+    """Abort with 403 unless the signed-in user may do this in this project.
+
+    A record of another project never reaches this check: the scope hides it (404).
+    """
+    if not can(permission, project_id):
+        abort(403)
+
+
+def permission_required(permission: Permission):
+    """The user needs `permission` in at least one project; record views then call
+    require() with the record's project."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            require(permission)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,128 @@
+"""Who may do what, where (ORG-01, ORG-02). Pure: no Flask, no database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from webapp.core.rulekit import N_, RuleViolation
+
+
+class Role(StrEnum):
+    # company roles: every project
+    ADMIN = "admin"  # 系统管理员
+    GM = "gm"  # 总经理
+    VP = "vp"  # 分管副总经理
+    QA = "qa"  # 品质部
+    # project roles
+    PM = "pm"  # 项目经理
+    PM_ASSISTANT = "pm_assistant"  # 经理助理
+    CS_SUPERVISOR = "cs_supervisor"  # 客服主管
+    RECEPTIONIST = "receptionist"  # 接待员
+    PUBLICIST = "publicist"  # 宣传员
+    # department roles: one project, one department
+    DEPT_SUPERVISOR = "dept_supervisor"  # 部门主管
+    STAFF = "staff"  # 员工 (patrol staff, technicians)
+
+
+COMPANY_ROLES = frozenset({Role.ADMIN, Role.GM, Role.VP, Role.QA})
+DEPARTMENT_ROLES = frozenset({Role.DEPT_SUPERVISOR, Role.STAFF})
+PROJECT_ROLES = frozenset(Role) - COMPANY_ROLES - DEPARTMENT_ROLES
+
+
+class DepartmentKind(StrEnum):
+    CUSTOMER_SERVICE = "customer_service"  # 客服中心
+    SECURITY = "security"  # 安全部
+    MAINTENANCE = "maintenance"  # 维修部
+    CLEANING = "cleaning"  # 保洁部
+    LANDSCAPING = "landscaping"  # 绿化部
+    HOUSEKEEPING = "housekeeping"  # 家政部
+    OTHER = "other"
+
+
+class Permission(StrEnum):
+    VIEW_ESTATE = "estate.view"
+    EDIT_ESTATE = "estate.edit"  # buildings, units, owners, facilities, imports
+    REVEAL_PHONE = "estate.reveal_phone"  # EST-03: a deliberate, audited action
+    PRINT_LABELS = "estate.print_labels"
+    MANAGE_PEOPLE = "org.manage"  # projects, departments, users, roles
+
+
+_EVERYONE = frozenset({Permission.VIEW_ESTATE})
+_OFFICE = _EVERYONE | {Permission.REVEAL_PHONE}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.GM: _OFFICE,
+    Role.VP: _OFFICE,
+    Role.QA: _OFFICE,
+    Role.PM: _OFFICE | {Permission.EDIT_ESTATE, Permission.PRINT_LABELS},
+    Role.PM_ASSISTANT: _OFFICE | {Permission.EDIT_ESTATE, Permission.PRINT_LABELS},
+    Role.CS_SUPERVISOR: _OFFICE | {Permission.EDIT_ESTATE, Permission.PRINT_LABELS},
+    Role.RECEPTIONIST: _OFFICE,
+    Role.PUBLICIST: _EVERYONE,
+    Role.DEPT_SUPERVISOR: _EVERYONE | {Permission.PRINT_LABELS},
+    Role.STAFF: _EVERYONE,
+}
+
+#: (role, project_id or None for a company role, department_id or None)
+Grant = tuple[str, int | None, int | None]
+
+
+def check_grant_shape(role: str, project_id: int | None, department_id: int | None) -> None:
+    """A company role has no project; a project role has one; a department role has both."""
+    try:
+        role = Role(role)
+    except ValueError:
+        raise RuleViolation(N_("Unknown role %(role)s."), field="role", role=role) from None
+    if role in COMPANY_ROLES and (project_id is not None or department_id is not None):
+        raise RuleViolation(
+            N_("A company role applies to every project; choose no project."), field="project"
+        )
+    if role not in COMPANY_ROLES and project_id is None:
+        raise RuleViolation(N_("This role needs a project."), field="project")
+    if role in DEPARTMENT_ROLES and department_id is None:
+        raise RuleViolation(N_("This role needs a department."), field="department")
+    if role in PROJECT_ROLES and department_id is not None:
+        raise RuleViolation(
+            N_("This role belongs to the project, not to a department."), field="department"
+        )
+
+
+def visible_projects(grants: Iterable[Grant]) -> frozenset[int] | None:
+    """Project ids a user may read (ORG-02); None means every project."""
+    ids = set()
+    for role, project_id, _ in grants:
+        if role in COMPANY_ROLES:
+            return None
+        if project_id is not None:
+            ids.add(project_id)
+    return frozenset(ids)
+
+
+def is_allowed(grants: Iterable[Grant], permission: Permission, project_id: int | None) -> bool:
+    """Whether any grant gives `permission` in `project_id` (None: in some project)."""
+    for role, grant_project, _ in grants:
+        if permission not in ROLE_PERMISSIONS.get(Role(role), frozenset()):
+            continue
+        if grant_project is None or project_id is None or grant_project == project_id:
+            return True
+    return False
+
+
+#: the same words for an unknown user, a wrong password and a disabled account
+LOGIN_FAILED = N_("Wrong username or password.")
+
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def check_password_strength(password: str, username: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise RuleViolation(
+            N_("At least %(count)s characters."), field="password", count=MIN_PASSWORD_LENGTH
+        )
+    if password.lower() == username.lower():
+        raise RuleViolation(N_("The password cannot be the username."), field="password")
+    if len(set(password)) <= 2:
+        raise RuleViolation(N_("Too easy to guess."), field="password")
