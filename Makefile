@@ -54,11 +54,9 @@ test-browser: install browser-deps
 test-pg: install browser-deps
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/pytest -q
 
-# Extract translatable strings and update the catalogues; compile them.
+# Extract translatable strings, update the zh_Hans_CN catalogue and compile it.
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o webapp/translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i webapp/translations/messages.pot -d webapp/translations --no-fuzzy-matching --ignore-obsolete
-	$(BIN)/pybabel compile -d webapp/translations
+	$(BIN)/python tools/translations.py update
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,7 +1,8 @@
 """Fixtures in the style of Flask's tutorial: app, client, login; factory fixtures.
 
-The suite runs on SQLite (a fresh file per test) and, when TEST_DATABASE_URL is set, on
-that PostgreSQL database (schema built once, tables emptied after each test).
+Every app test runs on SQLite (a fresh file per test) and, when TEST_DATABASE_URL is
+set, again on that PostgreSQL database (schema built once, tables emptied after each
+test): the `database` fixture's parameter, shown in the test id as [sqlite]/[postgresql].
 
 Do not hold an app context open across client requests: a request reuses an open
 context, and with it `g` (the project scope) and the session. Build records inside
@@ -31,8 +32,13 @@ if TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql://"):
 _pg_schema_ready = False
 
 
-def _database_url(tmp_path) -> str:
-    return TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.db'}"
+DATABASES = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+
+
+@pytest.fixture(params=DATABASES)
+def database(request) -> str:
+    """Every app test runs on SQLite, and on PostgreSQL too when TEST_DATABASE_URL is set."""
+    return request.param
 
 
 @pytest.fixture
@@ -42,16 +48,17 @@ def app_config(tmp_path) -> dict:
 
 
 @pytest.fixture
-def app(tmp_path, app_config):
+def app(tmp_path, app_config, database):
     global _pg_schema_ready
+    on_postgresql = database == "postgresql"
     config = {
-        "SQLALCHEMY_DATABASE_URI": _database_url(tmp_path),
+        "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL if on_postgresql else f"sqlite:///{tmp_path / 'test.db'}",
         "MEDIA_DIR": str(tmp_path / "media"),
         **app_config,
     }
     application = create_app(TestConfig, config)
     with application.app_context():
-        if TEST_DATABASE_URL:
+        if on_postgresql:
             if not _pg_schema_ready:
                 db.drop_all()
                 with db.engine.begin() as connection:
@@ -63,7 +70,7 @@ def app(tmp_path, app_config):
     yield application
     with application.app_context():
         db.session.remove()
-        if TEST_DATABASE_URL:
+        if on_postgresql:
             tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
             with db.engine.begin() as connection:
                 connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

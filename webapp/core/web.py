@@ -45,6 +45,11 @@ def message(exc: RuleViolation) -> str:
     return gettext(exc.message, **exc.params)
 
 
+def current_language() -> str:
+    """The LANGUAGES key in use (Babel spells Simplified Chinese zh_Hans_CN)."""
+    return "en" if str(get_locale()).startswith("en") else "zh_CN"
+
+
 def local_time(moment: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
     if moment is None:
         return ""
@@ -120,7 +125,7 @@ def install(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.globals["role_label"] = role_label
-    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.globals["audit_action_label"] = lambda action: gettext(
         ACTION_LABELS.get(action, action)
     )
