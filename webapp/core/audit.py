@@ -46,11 +46,14 @@ def record(
     changes: dict | None = None,
     project_id: int | None = None,
 ) -> AuditEvent:
-    """Append one event about `entity` (a mapped object with `id` and `project_id`)."""
+    """Append one event about `entity`, in the entity's project (none for company-level
+    records such as users)."""
     if entity.id is None:
         session.flush()
+    if project_id is None and hasattr(entity, "scope_column"):
+        project_id = getattr(entity, entity.scope_column().key)
     event = AuditEvent(
-        project_id=project_id if project_id is not None else entity.project_id,
+        project_id=project_id,
         entity_type=entity.__tablename__,
         entity_id=entity.id,
         action=action,

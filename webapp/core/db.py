@@ -16,6 +16,15 @@ NAMING_CONVENTION = {
 }
 
 
+@sa.event.listens_for(sa.Engine, "connect")
+def _sqlite_enforces_foreign_keys(dbapi_connection, connection_record) -> None:
+    # SQLite ignores foreign keys unless asked, per connection; PostgreSQL always checks.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
 class UTCDateTime(sa.TypeDecorator):
     """Timezone-aware UTC in Python on every engine (SQLite keeps no zone of its own)."""
 

@@ -11,12 +11,17 @@ from webapp.core.db import Base, ProjectScoped, utcnow
 
 
 class AuditEvent(ProjectScoped, Base):
-    """One state change of one record (ORG-03). Append-only: never updated or deleted."""
+    """One state change of one record (ORG-03). Append-only: never updated or deleted.
+
+    Events about company-level records (users, their role grants) carry no project: the
+    scope then shows them only to company roles, like the records themselves.
+    """
 
     __tablename__ = "audit_events"
     __table_args__ = (sa.Index("ix_audit_events_entity", "entity_type", "entity_id", "id"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    project_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("projects.id"), index=True)
     #: the record's table name, e.g. "facilities"
     entity_type: so.Mapped[str] = so.mapped_column(sa.String(40))
     entity_id: so.Mapped[int]
