@@ -29,7 +29,7 @@ demo: migrate
 
 run: demo
 	@echo ""
-	@echo "EstateDesk on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	@echo "EstateDesk on http://$(HOST):$(PORT): sign in with one of the demo logins above (Ctrl-C to stop)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # Debian's Chromium and CJK fonts for the browser tests; never a browser download.

@@ -85,9 +85,10 @@ def client(app):
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|"X-CSRFToken": "([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 
-def csrf_token(client, path: str = "/offline") -> str:
-    """The CSRF token of this client's session, read from a page as a browser would."""
-    html = client.get(path).get_data(as_text=True)
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token of this client's session, read from a page as a browser would
+    (signed in, /login leads on to My work, which carries it too)."""
+    html = client.get(path, follow_redirects=True).get_data(as_text=True)
     match = CSRF_PATTERN.search(html)
     assert match, f"no CSRF token on {path}"
     return next(group for group in match.groups() if group)

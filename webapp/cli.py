@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 from flask import Flask
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from webapp.extensions import db
 
@@ -21,45 +21,63 @@ user_cli = AppGroup("user", help="Manage users.")
 @click.option("--role", default="admin", show_default=True, help="Role to grant.")
 @click.option("--project", "project_code", help="Project code, for a project or department role.")
 @click.option("--department", "department_kind", help="Department kind, for a department role.")
+@click.option("--phone", default=None, help="Mobile number (optional).")
 @click.password_option(help="Asked for when not given.")
-def create_user(username, display_name, role, project_code, department_kind, password):
-    """Create a user (the first admin, typically) with one role."""
-    from webapp.core.rulekit import RuleViolation
-    from webapp.org.auth import hash_password
-    from webapp.org.models import Department, Project, RoleAssignment, User
-    from webapp.org.rules import check_grant_shape, check_password_strength
+def create_user(username, display_name, role, project_code, department_kind, phone, password):
+    """Create a user (the first admin, typically) with one role.
 
-    username = username.strip().lower()
+    The user chose this password, so they are not asked to change it. The user and the
+    grant are written in one transaction with their audit events: on any error nothing
+    is created.
+    """
+    from webapp.core.rulekit import RuleViolation
+    from webapp.org import operations
+    from webapp.org.models import Department, Project
+
     project = department = None
     if project_code:
-        project = db.session.scalar(sa.select(Project).where(Project.code == project_code.upper()))
+        project = db.session.scalar(
+            sa.select(Project).where(Project.code == project_code.strip().upper())
+        )
         if project is None:
             raise click.UsageError(f"No project with code {project_code}.")
     if department_kind:
         if project is None:
             raise click.UsageError("--department needs --project.")
         department = db.session.scalar(
-            sa.select(Department).where(Department.project_id == project.id, Department.kind == department_kind)
+            sa.select(Department).where(
+                Department.project_id == project.id, Department.kind == department_kind
+            )
         )
         if department is None:
             raise click.UsageError(f"Project {project.code} has no {department_kind} department.")
     try:
-        check_grant_shape(role, project.id if project else None, department.id if department else None)
-        check_password_strength(password, username)
+        user = operations.create_user(
+            db.session,
+            None,
+            username=username,
+            display_name=display_name,
+            phone=phone,
+            password=password,
+            must_change_password=False,
+        )
+        operations.grant_role(
+            db.session,
+            None,
+            user,
+            role=role,
+            project_id=project.id if project else None,
+            department_id=department.id if department else None,
+        )
     except RuleViolation as exc:
-        raise click.UsageError(str(exc)) from None
-    if db.session.scalar(sa.select(User).where(User.username == username)):
-        raise click.UsageError(f"User {username} exists already.")
-    user = User(username=username, display_name=display_name, password_hash=hash_password(password))
-    user.roles.append(
-        RoleAssignment(role=role, project_id=project.id if project else None, department_id=department.id if department else None)
-    )
-    db.session.add(user)
+        db.session.rollback()
+        raise click.UsageError(f"{exc.field + ': ' if exc.field else ''}{exc}") from None
     db.session.commit()
-    click.echo(f"Created {username} ({role}).")
+    click.echo(f"Created {user.username} ({role}).")
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command():
     """Load the demo estate (safe to run again)."""
     from webapp.demo import DEMO_PASSWORD, load_demo

@@ -6,6 +6,7 @@ The development default needs nothing set: SQLite under ``instance/``, media und
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -61,28 +62,43 @@ class Config:
     LOGIN_LIMIT_PER_USERNAME = "5 per 15 minutes"
     LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
 
-    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     MAX_IMPORT_ROWS = 20000
+    #: printed QR labels point here (https://wy.example.com) instead of the host the
+    #: sheet was printed from, e.g. when printing from an office-only address
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").strip().rstrip("/") or None
 
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    #: if Redis goes away, count login attempts per worker instead of failing the login
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
     @classmethod
     def check(cls, config: dict) -> None:
+        """Refuse to start on a configuration that would be unsafe with real data."""
         secret = config.get("SECRET_KEY") or ""
         if secret == DEV_SECRET or len(secret) < 32:
             raise RuntimeError(
                 "SECRET_KEY must be set to a random value of at least 32 characters "
-                "in production (python -c 'import secrets; print(secrets.token_hex(32))')."
+                "in production (python3 -c 'import secrets; print(secrets.token_hex(32))')."
             )
         if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and not os.environ.get(
             "ESTATEDESK_ALLOW_SQLITE"
         ):
-            raise RuntimeError("Production needs DATABASE_URL pointing at PostgreSQL.")
+            raise RuntimeError(
+                "Production needs DATABASE_URL pointing at PostgreSQL, e.g. "
+                "postgresql://estatedesk:PASSWORD@127.0.0.1:5432/estatedesk "
+                "(set ESTATEDESK_ALLOW_SQLITE=1 only for a single-worker trial)."
+            )
+        if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://"):
+            logging.getLogger("webapp").warning(
+                "REDIS_URL is not set: login attempts are counted per worker process, "
+                "so the limits are looser than configured."
+            )
 
 
 class TestConfig(Config):
@@ -90,7 +106,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"  # noqa: S105
     WTF_CSRF_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
-    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast; the real method is tested once
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - fast; the real method is tested once
 
 
 def config_from_environment() -> type[Config]:

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, send_from_directory, url_for
+import hashlib
+import json
+import re
+from pathlib import Path
+
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import gettext
 
-from webapp.core.web import public
+from webapp.core.web import current_language, public
 
 bp = Blueprint("pwa", __name__)
+
+#: what the service worker stores when it installs: enough to show the offline page styled
+SHELL_ASSETS = (
+    "css/app.css",
+    "js/app.js",
+    "vendor/htmx/htmx.min.js",
+    "icons/icon-192.png",
+    "icons/icon-512.png",
+    "icons/maskable-512.png",
+)
+_SHELL_LINE = re.compile(r"^const SHELL = .*;$", re.MULTILINE)
 
 
 @bp.get("/manifest.webmanifest")
@@ -20,32 +36,71 @@ def manifest():
         {"src": url_for("static", filename="icons/maskable-512.png"), "sizes": "512x512", "type": "image/png", "purpose": "maskable"}
     ]
     body = {
+        # A stable identity: the app stays the same installed app if start_url ever moves.
+        "id": url_for("inbox.my_work"),
         "name": gettext("EstateDesk"),
         "short_name": gettext("EstateDesk"),
-        "lang": "zh-CN",
+        "description": gettext("Customer-service desk of the property-management company"),
+        "lang": "en" if current_language() == "en" else "zh-CN",
         "start_url": url_for("inbox.my_work"),
-        "scope": "/",
+        "scope": url_for("inbox.my_work"),
         "display": "standalone",
-        "background_color": "#ffffff",
+        "background_color": "#f4f6f7",
         "theme_color": "#0b6e4f",
         "icons": icons,
     }
     response = current_app.json.response(body)
     response.mimetype = "application/manifest+json"
+    response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+def shell_version() -> str:
+    """A hash of every file the shell serves: each deploy that changes a static file, the
+    offline page or the translations gives the service worker new bytes, so phones install
+    it and drop the old cache instead of keeping stale CSS forever (assets are cache-first)."""
+    cached = current_app.extensions.get("estatedesk_shell_version")
+    if cached and not current_app.debug:
+        return cached
+    digest = hashlib.sha256()
+    static = Path(current_app.static_folder)
+    sources = sorted(p for p in static.rglob("*") if p.is_file())
+    sources.append(Path(current_app.template_folder) / "offline.html")
+    sources += sorted(Path(current_app.root_path, "translations").rglob("*.mo"))
+    for path in sources:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    version = digest.hexdigest()[:12]
+    current_app.extensions["estatedesk_shell_version"] = version
+    return version
 
 
 @bp.get("/sw.js")
 @public
 def service_worker():
-    # Served from the root so its scope covers the whole app.
-    response = send_from_directory(current_app.static_folder, "sw.js", max_age=0)
+    # Served from the root (not /static/) so its scope covers the whole app.
+    shell = {
+        "version": shell_version(),
+        "offline": url_for("pwa.offline"),
+        "static": url_for("static", filename=""),
+        "urls": [url_for("pwa.offline"), url_for("pwa.manifest")]
+        + [url_for("static", filename=name) for name in SHELL_ASSETS],
+    }
+    source = (Path(current_app.static_folder) / "sw.js").read_text(encoding="utf-8")
+    script = _SHELL_LINE.sub(lambda _: f"const SHELL = {json.dumps(shell)};", source, count=1)
+    response = current_app.response_class(script, mimetype="text/javascript")
+    # The browser must check for a new worker on every visit, never trust a stale copy.
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
-    return response
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @bp.get("/offline")
 @public
 def offline():
-    return render_template("offline.html")
+    # Cached by the service worker and shown to whoever is offline on this phone: the
+    # template is a standalone page with nobody's name, navigation or CSRF token in it.
+    response = current_app.make_response(render_template("offline.html"))
+    response.headers["Cache-Control"] = "no-cache"
+    return response

@@ -4,10 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from tests import factories
 from webapp.core import notify
 from webapp.core.models import Notification
 from webapp.extensions import db
-from tests import factories
 from webapp.org.models import Project, User
 
 T0 = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)

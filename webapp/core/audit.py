@@ -33,6 +33,32 @@ ACTION_LABELS: dict[str, str] = {
     "role_revoked": N_("revoked a role"),
 }
 
+#: msgids of the field names that appear in `changes`; slices add their own fields here
+FIELD_LABELS: dict[str, str] = {
+    "name": N_("Name"),
+    "code": N_("Code"),
+    "address": N_("Address"),
+    "active": N_("Active"),
+    "kind": N_("Kind"),
+    "username": N_("Username"),
+    "display_name": N_("Display name"),
+    "phone": N_("Phone"),
+    "role": N_("Role"),
+    "project": N_("Project"),
+    "department": N_("Department"),
+    "floor": N_("Floor"),
+    "description": N_("Description"),
+    "latitude": N_("Latitude"),
+    "longitude": N_("Longitude"),
+    "buildings_created": N_("Buildings created"),
+    "units_created": N_("Units created"),
+    "units_updated": N_("Units updated"),
+    "owners_created": N_("Owners created"),
+    "owners_matched": N_("Owners matched"),
+    "occupancies_added": N_("Occupancies added"),
+    "occupancies_updated": N_("Occupancies updated"),
+}
+
 
 def record(
     session: so.Session,

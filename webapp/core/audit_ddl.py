@@ -17,6 +17,8 @@ In a migration::
         ...drop the tables...
 
 Both accept Alembic's ``op`` or a SQLAlchemy ``Connection`` and are idempotent.
+On SQLite a later ``batch_alter_table("audit_events")`` copies the table and loses its
+triggers: call ``create_append_only_guard(op)`` again after such a batch.
 """
 
 from __future__ import annotations

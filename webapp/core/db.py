@@ -95,7 +95,7 @@ class Versioned:
 
     @so.declared_attr
     def updated_by_id(cls) -> so.Mapped[int | None]:
-        return so.mapped_column(sa.ForeignKey("users.id", use_alter=True))
+        return so.mapped_column(sa.ForeignKey("users.id"))
 
     @so.declared_attr.directive
     def __mapper_args__(cls):

@@ -20,6 +20,20 @@ class EditConflict(Exception):
         super().__init__(f"changed by {changed_by or 'someone'} meanwhile")
 
 
+def conflict_message(exc: EditConflict) -> str:
+    """What the later saver reads, in their language."""
+    from flask_babel import gettext
+
+    if exc.changed_by:
+        return gettext(
+            "%(name)s changed this meanwhile. Your input is kept below: check the current values and save again.",
+            name=exc.changed_by,
+        )
+    return gettext(
+        "Someone changed this meanwhile. Your input is kept below: check the current values and save again."
+    )
+
+
 def _editor_name(session: so.Session, entity: Any) -> str | None:
     from webapp.org.models import User
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 from datetime import datetime
+from functools import lru_cache
 
 from flask import Flask, current_app, render_template, request
 from flask_babel import format_datetime, get_locale, gettext
@@ -50,13 +53,49 @@ def current_language() -> str:
     return "en" if str(get_locale()).startswith("en") else "zh_CN"
 
 
+def audit_value(name: str, value: object) -> str:
+    """A value from an audit event's changes, as a person reads it."""
+    from webapp.org.labels import role_label
+
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if name == "role":
+        return role_label(str(value))
+    return str(value)
+
+
 def local_time(moment: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
     if moment is None:
         return ""
     return format_datetime(to_local(moment), fmt)
 
 
+@lru_cache(maxsize=512)
+def _content_hash(path: str, modified: float) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()[:10]
+
+
+def static_fingerprint(static_folder: str, filename: str) -> str | None:
+    """A short hash of a static file's content, for cache-busting URLs (?v=...): nginx
+    may then cache static files for a year, and a deploy still reaches every phone."""
+    path = os.path.join(static_folder, filename)
+    try:
+        return _content_hash(path, os.path.getmtime(path))
+    except OSError:
+        return None
+
+
 def install(app: Flask) -> None:
+    @app.url_defaults
+    def _fingerprint_static_urls(endpoint: str, values: dict) -> None:
+        if endpoint == "static" and values.get("filename") and "v" not in values:
+            version = static_fingerprint(app.static_folder, values["filename"])
+            if version:
+                values["v"] = version
+
     @app.before_request
     def _sign_in_and_scope():
         endpoint = request.endpoint or ""
@@ -118,7 +157,7 @@ def install(app: Flask) -> None:
     def _server_error(error):
         return _error_page(500, gettext("Something went wrong"), gettext("Please try again. The error was logged."))
 
-    from webapp.core.audit import ACTION_LABELS
+    from webapp.core.audit import ACTION_LABELS, FIELD_LABELS
     from webapp.estate.rules import mask_phone
     from webapp.org.labels import role_label
 
@@ -129,3 +168,5 @@ def install(app: Flask) -> None:
     app.jinja_env.globals["audit_action_label"] = lambda action: gettext(
         ACTION_LABELS.get(action, action)
     )
+    app.jinja_env.globals["audit_field_label"] = lambda name: gettext(FIELD_LABELS.get(name, name))
+    app.jinja_env.globals["audit_value"] = audit_value

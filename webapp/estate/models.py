@@ -87,6 +87,8 @@ class Facility(Versioned, ProjectScoped, Base):
     """设施/巡检点: equipment or a patrol point, labelled with a QR code (EST-02)."""
 
     __tablename__ = "facilities"
+    #: the printed code names one facility of the project
+    __table_args__ = (sa.UniqueConstraint("project_id", "code", name="uq_facilities_project_code"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     building_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("buildings.id"), index=True)

@@ -170,7 +170,75 @@ def duplicate_rows(rows: list[ImportRow]) -> list[ImportRow]:
     return duplicates
 
 
+def inconsistent_units(rows: list[ImportRow]) -> list[ImportRow]:
+    """Rows giving the same unit another floor or area than an earlier row: which is right
+    cannot be guessed, so the sheet is sent back."""
+    first: dict[tuple[str, str], ImportRow] = {}
+    flagged = []
+    for row in rows:
+        key = (row.building, row.unit)
+        earlier = first.setdefault(key, row)
+        if earlier is row:
+            continue
+        for column, attribute in (("floor", "floor"), ("area", "area_centi_m2")):
+            mine, theirs = getattr(row, attribute), getattr(earlier, attribute)
+            if mine is not None and theirs is not None and mine != theirs:
+                row.fail(column, N_("Differs from line %(line)s for the same unit."), line=earlier.line)
+                flagged.append(row)
+                break
+    return flagged
+
+
+#: the building part of a facility code when the facility belongs to no building
+SITE_PART = "G"
+#: the building part when a building's name has no Latin letters or digits ("会所")
+UNNAMED_BUILDING_PART = "B"
+
+
+def facility_code_prefix(project_code: str, building_name: str | None) -> str:
+    """CH-3 for "3栋", JX-A for "A座", CH-G for a site-wide facility."""
+    if building_name is None:
+        return f"{project_code}-{SITE_PART}"
+    ascii_part = re.sub(r"[^0-9A-Za-z]", "", building_name).upper()
+    digits = re.sub(r"\D", "", ascii_part)
+    # "3栋" → 3, "A座" → A, "T2" → T2; a purely Chinese name gets a fixed letter.
+    part = digits if digits and len(digits) == len(ascii_part) else ascii_part
+    return f"{project_code}-{part[:8] or UNNAMED_BUILDING_PART}"
+
+
 def facility_code(project_code: str, building_name: str | None, sequence: int) -> str:
-    """Printed under the QR: project, building number if any, sequence."""
-    building_part = re.sub(r"\D", "", building_name or "") or "G"
-    return f"{project_code}-{building_part}-{sequence:03d}"
+    """Printed under the QR: project, building, sequence (CH-3-012)."""
+    return f"{facility_code_prefix(project_code, building_name)}-{sequence:03d}"
+
+
+def next_facility_sequence(existing_codes: list[str], prefix: str) -> int:
+    """One more than the highest sequence already used under `prefix` (gaps stay gaps, so
+    a printed code is never handed to another facility)."""
+    pattern = re.compile(re.escape(prefix) + r"-(\d+)$")
+    used = [int(m.group(1)) for code in existing_codes if (m := pattern.match(code))]
+    return max(used, default=0) + 1
+
+
+def unit_sort_key(number: str) -> tuple:
+    """Natural order: 2-902 before 2-1502, 101 before 1001."""
+    return tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in re.findall(r"\d+|\D+", number or "")
+    )
+
+
+def floor_groups(units: list, floor_of) -> list[tuple[int | None, list]]:
+    """Units grouped by floor, top floor first as on the building; unknown floor last."""
+    groups: dict[int | None, list] = {}
+    for unit in units:
+        groups.setdefault(floor_of(unit), []).append(unit)
+    floors = sorted((f for f in groups if f is not None), reverse=True)
+    ordered = [(f, groups[f]) for f in floors]
+    if None in groups:
+        ordered.append((None, groups[None]))
+    return ordered
+
+
+def search_terms(query: str, *, limit: int = 5) -> list[str]:
+    """The words of a search box ("3栋 1502" → ["3栋", "1502"]), at most `limit`."""
+    return [word[:50] for word in (query or "").split() if word][:limit]

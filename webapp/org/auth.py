@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -14,8 +15,14 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from webapp.core.clock import now as clock_now
 from webapp.org.models import AuthSession, RoleAssignment, User
 
-# Checked against when the username is unknown, so both failures cost the same time.
-_DUMMY_HASH = generate_password_hash("not-a-password", method="pbkdf2:sha256:1000")
+
+@lru_cache(maxsize=4)
+def _dummy_hash(method: str) -> str:
+    """Checked against when the username is unknown, with the configured method, so an
+    unknown user and a wrong password cost the same time (no enumeration by timing)."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
+
+
 #: how stale last_seen_at may get before a request writes it (saves a write per request)
 _TOUCH_EVERY = timedelta(minutes=5)
 
@@ -31,7 +38,7 @@ def _token_hash(token: str) -> str:
 def authenticate(session: so.Session, username: str, password: str) -> User | None:
     user = session.scalar(sa.select(User).where(User.username == username.strip().lower()))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(current_app.config["PASSWORD_HASH_METHOD"]), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None

@@ -1,39 +1,82 @@
-"""Sign-in, sign-out and the user's own account. Admin pages live in org/admin_views.py."""
+"""Sign-in, sign-out and the user's own account. Admin pages live in webapp/admin/."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 
 from webapp.core.rulekit import RuleViolation
 from webapp.core.web import message, public
 from webapp.extensions import db, limiter
-from webapp.org import auth
+from webapp.org import auth, operations
 from webapp.org.forms import LanguageForm, LoginForm, PasswordChangeForm
-from webapp.org.rules import LOGIN_FAILED, check_password_strength
+from webapp.org.rules import LOGIN_FAILED
 
 bp = Blueprint("org", __name__)
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only same-site paths: no open redirect through ?next=."""
-    if not target:
+    """Only same-site paths: no open redirect through ?next=.
+
+    Browsers read a backslash as a slash and drop tabs and newlines inside URLs, so
+    "/\\evil.example" or "/\t/evil.example" would leave the site: refuse them too.
+    """
+    if not target or not target.startswith("/") or len(target) > 2000:
+        return None
+    if "\\" in target or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if parts.scheme or parts.netloc or target.startswith("//"):
         return None
     return target
 
 
+def _submitted_username() -> str:
+    return (request.form.get("username") or "").strip().lower()[:50]
+
+
 def _username_key() -> str:
-    return "login-user:" + (request.form.get("username") or "").strip().lower()[:50]
+    return "login-user:" + _submitted_username()
 
 
 def _login_failed(response) -> bool:
+    """Only a refused sign-in counts against the limits: a success, an expired form (400)
+    or a request already refused (429) does not."""
     return response.status_code == 422
+
+
+def _login_failed_for_a_username(response) -> bool:
+    return _login_failed(response) and bool(_submitted_username())
+
+
+@bp.errorhandler(429)
+def _too_many_sign_ins(error):
+    """The limits of the login form: the form again, with a clear message, status 429."""
+    form = LoginForm()
+    form.password.data = None
+    limit = getattr(getattr(error, "limit", None), "limit", None)
+    minutes = max(1, limit.get_expiry() // 60) if limit is not None else 15
+    form.form_errors.append(
+        gettext(
+            "Too many failed sign-ins. For your safety, signing in to this account or from "
+            "this network is paused: try again in %(minutes)s minutes, or ask an "
+            "administrator to reset your password.",
+            minutes=minutes,
+        )
+    )
+    return render_template("auth/login.html", form=form), 429
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -46,7 +89,7 @@ def _login_failed(response) -> bool:
     lambda: current_app.config["LOGIN_LIMIT_PER_USERNAME"],
     key_func=_username_key,
     methods=["POST"],
-    deduct_when=_login_failed,
+    deduct_when=_login_failed_for_a_username,
 )
 @public
 def login():
@@ -75,9 +118,15 @@ def logout():
     if current_user.auth_session is not None:
         auth.end_session(db.session, current_user.auth_session)
         db.session.commit()
-    logout_user()
-    session.clear()
+    _forget_this_device()
     return redirect(url_for("org.login"), code=303)
+
+
+def _forget_this_device() -> None:
+    """Empty the session, then log out: in this order Flask-Login still clears the
+    remember cookie at the end of the request."""
+    session.clear()
+    logout_user()
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -86,27 +135,26 @@ def account():
     language_form = LanguageForm(locale=current_user.locale or "zh_CN")
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        if auth.authenticate(db.session, user.username, form.current_password.data) is None:
-            form.current_password.errors.append(gettext("The current password is wrong."))
+        remember = bool(user.auth_session and user.auth_session.remember)
+        try:
+            operations.change_own_password(
+                db.session,
+                user,
+                current_password=form.current_password.data,
+                password=form.password.data,
+            )
+        except RuleViolation as exc:
+            db.session.rollback()
+            getattr(form, exc.field or "password").errors.append(message(exc))
         else:
-            try:
-                check_password_strength(form.password.data, user.username)
-            except RuleViolation as exc:
-                form.password.errors.append(message(exc))
-            else:
-                user.password_hash = auth.hash_password(form.password.data)
-                user.must_change_password = False
-                auth.end_all_sessions(db.session, user.id)
-                auth.start_session(
-                    db.session,
-                    user,
-                    remember=bool(user.auth_session and user.auth_session.remember),
-                    user_agent=request.user_agent.string,
-                )
-                db.session.commit()
-                login_user(user, remember=user.auth_session.remember)
-                flash(gettext("Password changed. Every other device was signed out."), "success")
-                return redirect(url_for("org.account"), code=303)
+            # Every session ended; this device continues in a fresh one.
+            auth.start_session(
+                db.session, user, remember=remember, user_agent=request.user_agent.string
+            )
+            db.session.commit()
+            login_user(user, remember=remember)
+            flash(gettext("Password changed. Every other device was signed out."), "success")
+            return redirect(url_for("org.account"), code=303)
     status = 422 if form.errors else 200
     return render_template(
         "auth/account.html", form=form, language_form=language_form
@@ -117,8 +165,8 @@ def account():
 def sign_out_everywhere():
     auth.end_all_sessions(db.session, current_user.id)
     db.session.commit()
-    logout_user()
-    session.clear()
+    _forget_this_device()
+    flash(gettext("You were signed out on every device."), "success")
     return redirect(url_for("org.login"), code=303)
 
 

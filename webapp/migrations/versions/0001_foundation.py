@@ -1,16 +1,18 @@
-"""foundation: org, estate, audit, work inbox
+"""foundation: org, estate, audit trail, work inbox
 
-Revision ID: c2e4ee19454f
+Revision ID: 6a5284c218ed
 Revises: 
-Create Date: 2026-11-28 13:54:16.406725
+Create Date: 2026-11-28 14:21:58.842287
 
 """
 from alembic import op
 import sqlalchemy as sa
 
+from webapp.core.audit_ddl import create_append_only_guard, drop_append_only_guard
+
 
 # revision identifiers, used by Alembic.
-revision = 'c2e4ee19454f'
+revision = '6a5284c218ed'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -36,7 +38,7 @@ def upgrade():
     sa.Column('version', sa.Integer(), server_default='1', nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('updated_by_id', sa.Integer(), nullable=True),
-    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_users_updated_by_id_users'), use_alter=True),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_users_updated_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
@@ -68,12 +70,13 @@ def upgrade():
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('updated_by_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['company_id'], ['companies.id'], name=op.f('fk_projects_company_id_companies')),
-    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_projects_updated_by_id_users'), use_alter=True),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_projects_updated_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_projects')),
     sa.UniqueConstraint('code', name=op.f('uq_projects_code'))
     )
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=True),
     sa.Column('entity_type', sa.String(length=40), nullable=False),
     sa.Column('entity_id', sa.Integer(), nullable=False),
     sa.Column('action', sa.String(length=40), nullable=False),
@@ -83,7 +86,6 @@ def upgrade():
     sa.Column('changes', sa.JSON(), nullable=True),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('project_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_events_actor_id_users')),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_audit_events_project_id_projects')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_events'))
@@ -103,7 +105,7 @@ def upgrade():
     sa.Column('updated_by_id', sa.Integer(), nullable=True),
     sa.Column('project_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_buildings_project_id_projects')),
-    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_buildings_updated_by_id_users'), use_alter=True),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_buildings_updated_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_buildings')),
     sa.UniqueConstraint('project_id', 'name', name='uq_buildings_project_name')
     )
@@ -120,7 +122,7 @@ def upgrade():
     sa.Column('updated_by_id', sa.Integer(), nullable=True),
     sa.Column('project_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_departments_project_id_projects')),
-    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_departments_updated_by_id_users'), use_alter=True),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_departments_updated_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_departments'))
     )
     with op.batch_alter_table('departments', schema=None) as batch_op:
@@ -156,7 +158,7 @@ def upgrade():
     sa.Column('updated_by_id', sa.Integer(), nullable=True),
     sa.Column('project_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_owners_project_id_projects')),
-    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_owners_updated_by_id_users'), use_alter=True),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_owners_updated_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_owners'))
     )
     with op.batch_alter_table('owners', schema=None) as batch_op:
@@ -182,8 +184,9 @@ def upgrade():
     sa.Column('project_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['building_id'], ['buildings.id'], name=op.f('fk_facilities_building_id_buildings')),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_facilities_project_id_projects')),
-    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_facilities_updated_by_id_users'), use_alter=True),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_facilities_updated_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_facilities')),
+    sa.UniqueConstraint('project_id', 'code', name='uq_facilities_project_code'),
     sa.UniqueConstraint('qr_token', name=op.f('uq_facilities_qr_token'))
     )
     with op.batch_alter_table('facilities', schema=None) as batch_op:
@@ -218,7 +221,7 @@ def upgrade():
     sa.Column('project_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['building_id'], ['buildings.id'], name=op.f('fk_units_building_id_buildings')),
     sa.ForeignKeyConstraint(['project_id'], ['projects.id'], name=op.f('fk_units_project_id_projects')),
-    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_units_updated_by_id_users'), use_alter=True),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_units_updated_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_units')),
     sa.UniqueConstraint('building_id', 'number', name='uq_units_building_number')
     )
@@ -274,8 +277,12 @@ def upgrade():
 
     # ### end Alembic commands ###
 
+    # ORG-03: the database itself refuses edits of the audit trail.
+    create_append_only_guard(op)
+
 
 def downgrade():
+    drop_append_only_guard(op)
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table('occupancies', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_occupancies_unit_id'))
