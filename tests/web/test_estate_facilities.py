@@ -190,3 +190,37 @@ def test_est02_edit_keeps_code_and_qr_token(app, client, world, login):
     after = _facility(app, world.own.facility_id)
     assert after["building_id"] is None
     assert (after["code"], after["token"]) == (before["code"], before["token"])
+
+
+def _submission_key(html: str) -> str:
+    return re.search(r'name="submission_key" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def _facility_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Facility))
+
+
+def test_app06_tapping_save_twice_creates_one_facility(app, client, world, login):
+    login(world.users[("pm", "own")])
+    key = _submission_key(_html(client.get(f"/estate/facilities/new?building={world.own.building_id}")))
+    before = _facility_count(app)
+    data = _form(project=world.own.id, building=world.own.building_id, submission_key=key)
+    first = post(client, "/estate/facilities/new", data)
+    second = post(client, "/estate/facilities/new", data)
+    assert first.status_code == second.status_code == 303
+    assert first.location == second.location
+    assert _facility_count(app) == before + 1
+
+
+def test_app06_a_form_key_reused_with_other_content_is_refused(app, client, world, login):
+    login(world.users[("pm", "own")])
+    key = _submission_key(_html(client.get("/estate/facilities/new")))
+    post(client, "/estate/facilities/new", _form(project=world.own.id, building=world.own.building_id, submission_key=key))
+    before = _facility_count(app)
+    response = post(client, "/estate/facilities/new",
+                    _form(name="另一个设施", project=world.own.id, building=world.own.building_id, submission_key=key))
+    assert response.status_code == 422
+    html = _html(response)
+    assert "已经提交过" in html and 'value="另一个设施"' in html
+    assert _facility_count(app) == before

@@ -90,3 +90,20 @@ class WorkItem(ProjectScoped, Base):
     dedupe_key: so.Mapped[str | None] = so.mapped_column(sa.String(120))
 
     project: so.Mapped[Project] = so.relationship()  # noqa: F821
+
+
+class Submission(Base):
+    """A create form's submission key and what it created (webapp.core.idempotency)."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (sa.UniqueConstraint("user_id", "key", name="uq_submissions_user_key"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: random per rendered form (or per queued offline record)
+    key: so.Mapped[str] = so.mapped_column(sa.String(64))
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
+    entity_type: so.Mapped[str] = so.mapped_column(sa.String(40))
+    entity_id: so.Mapped[int]
+    #: sha256 of the submitted values: the same key with another body is refused
+    fingerprint: so.Mapped[str] = so.mapped_column(sa.String(64))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)

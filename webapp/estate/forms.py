@@ -4,6 +4,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from webapp.core.idempotency import new_key
 from webapp.estate.labels import FACILITY_KIND_LABELS
 from webapp.estate.rules import FacilityKind
 
@@ -68,6 +69,8 @@ class FacilityForm(FlaskForm):
 
 class NewFacilityForm(FacilityForm):
     project = SelectField(_l("Project"), coerce=int)
+    #: APP-06: a second tap on "save" finds the facility the first one created
+    submission_key = HiddenField(default=new_key)
 
 
 class ImportForm(FlaskForm):

@@ -27,11 +27,12 @@ from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from webapp.core import audit, qr
+from webapp.core import audit, idempotency, qr
 from webapp.core.htmx import render, wants_fragment
 from webapp.core.locking import EditConflict, conflict_message
 from webapp.core.locking import commit as commit_edit
 from webapp.core.models import AuditEvent
+from webapp.core.rulekit import RuleViolation
 from webapp.core.web import message, public
 from webapp.estate import operations
 from webapp.estate.forms import FacilityForm, ImportForm, NewFacilityForm
@@ -393,19 +394,33 @@ def new_facility():
         project = next(p for p in projects if p.id == form.project.data)
         building = _chosen_building(form, project.id)
         if not form.building.errors:
-            for attempt in range(3):
-                created = operations.create_facility(db.session, current_user, project, building, form.values())
-                try:
-                    db.session.commit()
-                except IntegrityError:
-                    # Someone took the same code at the same moment: take the next one.
-                    db.session.rollback()
-                    if attempt == 2:
-                        raise
-                    continue
-                break
-            flash(gettext("Facility %(code)s added.", code=created.code), "success")
-            return redirect(url_for("estate.facility", facility_id=created.id), code=303)
+            values = form.values()
+            key = form.submission_key.data
+            body = idempotency.fingerprint(
+                {"project": project.id, "building": building.id if building else None, **values}
+            )
+            try:
+                for attempt in range(3):
+                    earlier = idempotency.previous(db.session, key, current_user.id, body)
+                    if earlier is not None:  # a second tap on "save": show the first result
+                        return redirect(url_for("estate.facility", facility_id=earlier.entity_id), code=303)
+                    created = operations.create_facility(db.session, current_user, project, building, values)
+                    idempotency.remember(db.session, key, current_user.id, created, body)
+                    try:
+                        db.session.commit()
+                    except IntegrityError:
+                        # The same code taken at the same moment (take the next one), or the
+                        # same submission racing in (the loop then finds it).
+                        db.session.rollback()
+                        if attempt == 2:
+                            raise
+                        continue
+                    break
+            except RuleViolation as exc:
+                form.form_errors.append(message(exc))
+            else:
+                flash(gettext("Facility %(code)s added.", code=created.code), "success")
+                return redirect(url_for("estate.facility", facility_id=created.id), code=303)
     return render_template("estate/facility_form.html", form=form, facility=None), 422
 
 

@@ -1,8 +1,8 @@
 """foundation: org, estate, audit trail, work inbox
 
-Revision ID: 6a5284c218ed
+Revision ID: 8f836e63d174
 Revises: 
-Create Date: 2026-11-28 14:21:58.842287
+Create Date: 2026-11-28 14:31:12.724863
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ from webapp.core.audit_ddl import create_append_only_guard, drop_append_only_gua
 
 
 # revision identifiers, used by Alembic.
-revision = '6a5284c218ed'
+revision = '8f836e63d174'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -73,6 +73,18 @@ def upgrade():
     sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_projects_updated_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_projects')),
     sa.UniqueConstraint('code', name=op.f('uq_projects_code'))
+    )
+    op.create_table('submissions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('entity_type', sa.String(length=40), nullable=False),
+    sa.Column('entity_id', sa.Integer(), nullable=False),
+    sa.Column('fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_submissions_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_submissions')),
+    sa.UniqueConstraint('user_id', 'key', name='uq_submissions_user_key')
     )
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -337,6 +349,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_audit_events_actor_id'))
 
     op.drop_table('audit_events')
+    op.drop_table('submissions')
     op.drop_table('projects')
     with op.batch_alter_table('auth_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_auth_sessions_user_id'))
