@@ -72,6 +72,27 @@ def _conflict(form, exc: locking.EditConflict, entity) -> None:
     form.version.data = entity.version
 
 
+def _save_edit(entity, form, show, save, done_url: str):
+    """The one way an admin edit is saved: validate, apply `save()`, commit with the
+    version check; a conflict (409) or a refused value (422) re-renders `show(status)`
+    with everything typed kept and nothing changed."""
+    if not form.validate():
+        return show(422)
+    try:
+        save()
+        locking.commit(db.session, entity)
+    except locking.EditConflict as exc:
+        db.session.rollback()
+        _conflict(form, exc, entity)
+        return show(409)
+    except RuleViolation as exc:
+        db.session.rollback()
+        _add_error(form, exc)
+        return show(422)
+    flash(gettext("Saved."), "success")
+    return redirect(done_url, code=303)
+
+
 def _scoped_project(project_id: int) -> Project:
     project = db.get_or_404(Project, project_id)
     require(Permission.MANAGE_PEOPLE, project.id)
@@ -157,10 +178,11 @@ def project(project_id: int):
 def project_edit(project_id: int):
     project = _scoped_project(project_id)
     form = ProjectForm()
-    if not form.validate():
-        return _project_page(project, form, 422)
-    try:
-        operations.update_project(
+    return _save_edit(
+        project,
+        form,
+        lambda status: _project_page(project, form, status),
+        lambda: operations.update_project(
             db.session,
             _actor(),
             project,
@@ -169,18 +191,9 @@ def project_edit(project_id: int):
             name=form.name.data,
             address=form.address.data,
             active=form.active.data,
-        )
-        locking.commit(db.session, project)
-    except locking.EditConflict as exc:
-        db.session.rollback()
-        _conflict(form, exc, project)
-        return _project_page(project, form, 409)
-    except RuleViolation as exc:
-        db.session.rollback()
-        _add_error(form, exc)
-        return _project_page(project, form, 422)
-    flash(gettext("Saved."), "success")
-    return redirect(url_for("admin.project", project_id=project.id), code=303)
+        ),
+        url_for("admin.project", project_id=project.id),
+    )
 
 
 # Departments --------------------------------------------------------------------------
@@ -229,10 +242,11 @@ def department(department_id: int):
 def department_edit(department_id: int):
     department = _scoped_department(department_id)
     form = DepartmentForm()
-    if not form.validate():
-        return _department_page(department, form, 422)
-    try:
-        operations.update_department(
+    return _save_edit(
+        department,
+        form,
+        lambda status: _department_page(department, form, status),
+        lambda: operations.update_department(
             db.session,
             _actor(),
             department,
@@ -240,14 +254,9 @@ def department_edit(department_id: int):
             kind=form.kind.data,
             name=form.name.data,
             active=form.active.data,
-        )
-        locking.commit(db.session, department)
-    except locking.EditConflict as exc:
-        db.session.rollback()
-        _conflict(form, exc, department)
-        return _department_page(department, form, 409)
-    flash(gettext("Saved."), "success")
-    return redirect(url_for("admin.department", department_id=department.id), code=303)
+        ),
+        url_for("admin.department", department_id=department.id),
+    )
 
 
 # Users --------------------------------------------------------------------------------
@@ -357,24 +366,20 @@ def user(user_id: int):
 def user_edit(user_id: int):
     user = _load_user(user_id)
     form = UserEditForm()
-    if not form.validate():
-        return _user_page(user, edit_form=form, status=422)
-    try:
-        operations.update_user(
+    return _save_edit(
+        user,
+        form,
+        lambda status: _user_page(user, edit_form=form, status=status),
+        lambda: operations.update_user(
             db.session,
             _actor(),
             user,
             version=form.version.data,
             display_name=form.display_name.data,
             phone=form.phone.data,
-        )
-        locking.commit(db.session, user)
-    except locking.EditConflict as exc:
-        db.session.rollback()
-        _conflict(form, exc, user)
-        return _user_page(user, edit_form=form, status=409)
-    flash(gettext("Saved."), "success")
-    return redirect(url_for("admin.user", user_id=user.id), code=303)
+        ),
+        url_for("admin.user", user_id=user.id),
+    )
 
 
 @bp.post("/users/<int:user_id>/reset-password")
