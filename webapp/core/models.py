@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -107,3 +107,18 @@ class Submission(Base):
     #: sha256 of the submitted values: the same key with another body is refused
     fingerprint: so.Mapped[str] = so.mapped_column(sa.String(64))
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+
+
+class RecordCounter(ProjectScoped, Base):
+    """The last record number handed out per project, series and local day."""
+
+    __tablename__ = "record_counters"
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "series", "day", name="uq_record_counters_project_series_day"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: short series code of a record type, e.g. "XD" for slips
+    series: so.Mapped[str] = so.mapped_column(sa.String(8))
+    day: so.Mapped[date]
+    last: so.Mapped[int] = so.mapped_column(default=0)
