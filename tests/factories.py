@@ -111,3 +111,27 @@ def make_facility(session: so.Session, project: Project, building: Building | No
     session.add(facility)
     session.flush()
     return facility
+
+
+def make_slip(session: so.Session, project: Project, filed_by: User, **values):
+    """A slip as filed on patrol; override any column (status, urgent, filed_at…)."""
+    from webapp.core.clock import now
+    from webapp.slips.models import Slip
+
+    moment = values.pop("filed_at", None) or now()
+    slip = Slip(
+        project_id=project.id,
+        number=values.pop("number", None) or f"{project.code}-XD-{_next():06d}",
+        status=values.pop("status", "filed"),
+        category=values.pop("category", "facility"),
+        source=values.pop("source", "seen_on_site"),
+        description=values.pop("description", "消防通道堆放杂物"),
+        filed_by_id=filed_by.id,
+        captured_at=values.pop("captured_at", moment),
+        filed_at=moment,
+        place_text=values.pop("place_text", "1栋大堂"),
+        **values,
+    )
+    session.add(slip)
+    session.flush()
+    return slip

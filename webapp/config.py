@@ -64,6 +64,8 @@ class Config:
 
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    MEDIA_MAX_UPLOAD_BYTES = 15 * 1024 * 1024
+    MEDIA_MAX_PIXELS = 40_000_000
     MAX_IMPORT_ROWS = 20000
     #: printed QR labels point here (https://wy.example.com) instead of the host the
     #: sheet was printed from, e.g. when printing from an office-only address

@@ -3,3 +3,4 @@
 from webapp.core.models import AuditEvent, Notification, RecordCounter, Submission, WorkItem  # noqa: F401
 from webapp.estate.models import Building, Facility, Occupancy, Owner, Unit  # noqa: F401
 from webapp.org.models import AuthSession, Company, Department, Project, RoleAssignment, User  # noqa: F401
+from webapp.slips.models import RectificationRound, Slip, SlipCallback, SlipPhoto  # noqa: F401

@@ -100,6 +100,9 @@ ROUTES: dict[str, Route] = {
     "admin.user_reset_password": Route("POST", lambda p: f"/admin/users/{p.staff_user_id}/reset-password", ADMINS),
     "admin.grant_add": Route("POST", lambda p: f"/admin/users/{p.staff_user_id}/grants", ADMINS),
     "admin.grant_revoke": Route("POST", lambda p: f"/admin/users/{p.staff_user_id}/grants/{p.grant_id}/revoke", ADMINS),
+    # -- slips workflow rows --
+    # -- slip photo rows --
+    # -- slip summary rows --
 }
 
 REFUSED = {403, 404}

@@ -1,0 +1,321 @@
+"""Photos and signatures: checking, re-encoding, watermarking and storing them.
+
+Everything a phone uploads goes through `check_and_reencode` before it is kept:
+
+* the bytes are identified by Pillow itself — the filename and the client's content type
+  are never trusted, and only the formats phones produce are opened at all;
+* the pixel count is checked from the header before any pixel is decoded, so a small file
+  declaring a huge image (a "decompression bomb") cannot exhaust the server's memory;
+* the stored JPEG is a freshly built image with no metadata: a phone's EXIF block carries
+  the GPS position where the photo was taken and the phone's make and serial, which would
+  tell anyone who can see the photo where its owner lives or works.
+
+Stored files are named by `new_key` from a random token, never from what the user sent,
+and every key is checked against a strict pattern before it touches the file system.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import secrets
+import subprocess
+import tempfile
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import pillow_heif
+from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+from webapp.core.rulekit import N_
+
+#: the long side of a stored photo: sharp enough to read a meter, small enough for a phone
+MAX_SIDE = 2560
+THUMBNAIL_SIDE = 400
+JPEG_QUALITY = 85
+#: what phones and browsers produce; anything else Pillow could open (EPS, TIFF, …) is refused
+ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "HEIF")  # JPEG covers MPO too
+
+# iPhones upload HEIC; Pillow reads it through the pillow-heif plugin.
+pillow_heif.register_heif_opener()
+
+
+class MediaError(Exception):
+    """An upload we refuse. `message` is an English msgid with %(name)s placeholders,
+    translated by ``webapp.core.web.message()`` like a RuleViolation."""
+
+    def __init__(self, message: str, field: str | None = "photo", **params: object):
+        self.message = message
+        self.field = field
+        self.params = params
+        super().__init__(message % params if params else message)
+
+
+NOT_AN_IMAGE = N_("Not an image (JPEG, PNG, WebP or HEIC expected).")
+TOO_LARGE_FILE = N_("The photo is larger than %(limit)s MB.")
+TOO_MANY_PIXELS = N_("The image is too large (%(pixels)s megapixels).")
+EMPTY_FILE = N_("The file is empty.")
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    original: bytes  #: re-encoded JPEG, long side at most MAX_SIDE, no metadata
+    thumbnail: bytes  #: JPEG, long side at most THUMBNAIL_SIDE
+    width: int
+    height: int
+    sha256: str  #: of `original`, to recognise the same photo filed twice
+
+
+def _megapixels(pixels: int) -> str:
+    return f"{pixels / 1_000_000:.0f}"
+
+
+def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
+    """Identify and decode the first frame, refusing bombs before decoding a pixel."""
+    with warnings.catch_warnings():
+        # Pillow only warns between its own limit and twice that; treat the warning as a refusal.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            # Pillow refuses far-too-large headers itself, before we see the size.
+            claimed = re.search(r"\((\d+) pixels\)", str(exc))
+            pixels = int(claimed[1]) if claimed else max_pixels + 1
+            raise MediaError(TOO_MANY_PIXELS, pixels=_megapixels(pixels)) from None
+        except (Image.UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            raise MediaError(NOT_AN_IMAGE) from None
+        width, height = im.size
+        if width <= 0 or height <= 0:
+            raise MediaError(NOT_AN_IMAGE)
+        if width * height > max_pixels:
+            raise MediaError(TOO_MANY_PIXELS, pixels=_megapixels(width * height))
+        try:
+            im.seek(0)  # animated GIF/WebP: the first frame is the photo
+            im.load()  # a truncated file fails here (LOAD_TRUNCATED_IMAGES stays off)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise MediaError(TOO_MANY_PIXELS, pixels=_megapixels(width * height)) from None
+        except (OSError, SyntaxError, ValueError, EOFError):
+            raise MediaError(NOT_AN_IMAGE) from None
+    return im
+
+
+def _clean_rgb(im: Image.Image) -> Image.Image:
+    """A fresh RGB image holding only the pixels: no EXIF, GPS, XMP, ICC or comments.
+
+    Transparent areas become white (a PNG screenshot with alpha would otherwise turn black).
+    """
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        rgba = im.convert("RGBA")
+        rgb = Image.new("RGB", rgba.size, "white")
+        rgb.paste(rgba, mask=rgba.getchannel("A"))
+    else:
+        rgb = im.convert("RGB")
+    clean = Image.new("RGB", rgb.size)
+    clean.paste(rgb)
+    return clean
+
+
+def _jpeg(im: Image.Image) -> bytes:
+    out = io.BytesIO()
+    im.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+    return out.getvalue()
+
+
+def check_and_reencode(data: bytes, *, max_bytes: int, max_pixels: int) -> ProcessedImage:
+    """Check an uploaded photo and return it re-encoded as a metadata-free JPEG + thumbnail.
+
+    Raises MediaError for an empty file, one over `max_bytes`, anything that is not a
+    JPEG/PNG/WebP/GIF (HEIC too when the HEIF plugin is registered) by its content, an image
+    over `max_pixels` (checked before decoding) and a truncated file.
+    """
+    if not data:
+        raise MediaError(EMPTY_FILE)
+    if len(data) > max_bytes:
+        raise MediaError(TOO_LARGE_FILE, limit=f"{max_bytes / (1024 * 1024):g}")
+    im = _open_checked(data, max_pixels)
+    try:
+        # Phones store the camera's orientation as a tag; the stored photo loses the tag,
+        # so the rotation is applied to the pixels first.
+        im = ImageOps.exif_transpose(im)
+        clean = _clean_rgb(im)
+    except (OSError, SyntaxError, ValueError):
+        raise MediaError(NOT_AN_IMAGE) from None
+    clean.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    original = _jpeg(clean)
+    thumb = clean.copy()
+    thumb.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
+    return ProcessedImage(
+        original=original,
+        thumbnail=_jpeg(thumb),
+        width=clean.width,
+        height=clean.height,
+        sha256=hashlib.sha256(original).hexdigest(),
+    )
+
+
+# --- watermark ("水印相机": time, place and filer burnt into the photo) ---------------------
+
+_CJK_FONT_PATHS = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
+    "/System/Library/Fonts/PingFang.ttc",
+)
+
+
+@lru_cache(maxsize=1)
+def _cjk_font_file() -> tuple[str, int] | None:
+    """The path and face index of a font that has Chinese glyphs, or None."""
+    candidates = [p for p in _CJK_FONT_PATHS if os.path.isfile(p)]
+    if not candidates:
+        try:
+            found = subprocess.run(  # noqa: S603 - fixed arguments, no user input
+                ["fc-match", "-f", "%{file}", "Noto Sans CJK SC"],  # noqa: S607
+                capture_output=True, text=True, timeout=5, check=False,
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            found = ""
+        if found and os.path.isfile(found):
+            candidates.append(found)
+    for path in candidates:
+        # A .ttc holds several faces; prefer the Simplified Chinese one for its glyph shapes.
+        for index in range(10):
+            try:
+                name = ImageFont.truetype(path, 12, index=index).getname()[0] or ""
+            except OSError:
+                break
+            if "SC" in name.split():
+                return path, index
+        return path, 0
+    return None
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    found = _cjk_font_file()
+    if found:
+        try:
+            return ImageFont.truetype(found[0], size, index=found[1])
+        except OSError:
+            pass
+    return ImageFont.load_default(size=size)
+
+
+def watermark(jpeg: bytes, lines: list[str]) -> bytes:
+    """Burn `lines` (time, place, who filed it) into a dark strip along the bottom.
+
+    Like the watermark cameras staff already use, the record stays readable when a photo
+    is forwarded on its own. Returns a JPEG of the same size without metadata.
+    """
+    with Image.open(io.BytesIO(jpeg)) as src:
+        src.load()
+        base = _clean_rgb(src).convert("RGBA")
+    width, height = base.size
+    size = max(12, width // 32)
+    font = _font(size)
+    line_height = int(size * 1.35)
+    padding = max(4, size // 2)
+    strip = min(height, line_height * len(lines) + 2 * padding)
+    overlay = Image.new("RGBA", base.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    draw.rectangle((0, height - strip, width, height), fill=(0, 0, 0, 150))
+    y = height - strip + padding
+    for line in lines:
+        draw.text((padding, y), line, font=font, fill=(255, 255, 255, 255))
+        y += line_height
+    marked = Image.alpha_composite(base, overlay).convert("RGB")
+    return _jpeg(_clean_rgb(marked))
+
+
+# --- storage ------------------------------------------------------------------------------
+
+#: "ab/cd/abcd…(32 hex).jpg": the two folders repeat the token's first four hex digits
+_KEY = re.compile(r"(?P<a>[0-9a-f]{2})/(?P<b>[0-9a-f]{2})/(?P=a)(?P=b)[0-9a-f]{28}\.[a-z0-9]{1,5}")
+_SUFFIX = re.compile(r"\.[a-z0-9]{1,5}")
+
+
+def new_key(suffix: str = ".jpg") -> str:
+    """A fresh storage key from a random token; user-supplied names are never used, so an
+    upload cannot choose or guess where it lands. The fan-out keeps folders small."""
+    if not _SUFFIX.fullmatch(suffix):
+        raise ValueError(f"bad media suffix {suffix!r}")
+    token = secrets.token_hex(16)
+    return f"{token[:2]}/{token[2:4]}/{token}{suffix}"
+
+
+def check_key(key: str) -> str:
+    """Return `key` if it has exactly the shape `new_key` makes; otherwise ValueError.
+    This refuses "..", absolute paths, backslashes and anything else a caller might pass."""
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        raise ValueError(f"bad media key {key!r}")
+    return key
+
+
+class MediaStore(Protocol):
+    """Where photo and signature bytes live, addressed by keys from `new_key`."""
+
+    def save(self, key: str, data: bytes) -> None: ...
+
+    def open(self, key: str) -> bytes: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None: ...
+
+
+class LocalMediaStore:
+    """Files under one folder (MEDIA_DIR), written atomically: the bytes go to a temporary
+    file in the same folder, are flushed to disk, then renamed over the final name, so a
+    crash or a full disk never leaves half a photo under a key a record points to."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def save(self, key: str, data: bytes) -> None:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
+        try:  # make the rename itself durable; not every platform can open a folder
+            dir_fd = os.open(target.parent, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.fsync(dir_fd)
+        except OSError:
+            pass
+        finally:
+            os.close(dir_fd)
+
+    def open(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+
+def store_from_app(app) -> MediaStore:
+    """The one place that chooses the storage backend (object storage comes later)."""
+    return LocalMediaStore(Path(app.config["MEDIA_DIR"]))
