@@ -135,3 +135,24 @@ def make_slip(session: so.Session, project: Project, filed_by: User, **values):
     session.add(slip)
     session.flush()
     return slip
+
+
+def make_slip_photos(session: so.Session, slip, uploaded_by: User, store, *, count: int = 1, kind: str = "report",
+                     size: tuple[int, int] = (800, 600)) -> list:
+    """Photos attached to a slip the way the app does it (webapp.slips.photos.attach_photos)."""
+    import io
+
+    from PIL import Image
+    from werkzeug.datastructures import FileStorage
+
+    from webapp.core.clock import now
+    from webapp.slips.photos import attach_photos
+
+    files = []
+    for n in range(count):
+        data = io.BytesIO()
+        Image.new("RGB", size, (90, 140, 200 - n)).save(data, "JPEG")
+        files.append(FileStorage(io.BytesIO(data.getvalue()), filename=f"photo{n}.jpg"))
+    photos = attach_photos(session, slip, files, kind=kind, actor=uploaded_by, store=store, now=now())
+    session.flush()
+    return photos

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from pathlib import Path
 
 import sqlalchemy.orm as so
@@ -108,6 +110,12 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.inbox.views import bp as inbox_bp
     from webapp.org.views import bp as org_bp
     from webapp.pwa import bp as pwa_bp
+    from webapp.slips.views import bp as slips_bp
 
-    for bp in (org_bp, inbox_bp, estate_bp, admin_bp, pwa_bp):
+    # the slips' photo and summary routes live in their own modules, on the same blueprint
+    for name in ("webapp.slips.photo_views", "webapp.slips.report_views"):
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+
+    for bp in (org_bp, inbox_bp, estate_bp, admin_bp, pwa_bp, slips_bp):
         app.register_blueprint(bp)

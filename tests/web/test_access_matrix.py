@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from tests import factories
 from tests.conftest import csrf_token
 from webapp.core import notify
+from webapp.core.media import store_from_app
 from webapp.extensions import db
 from webapp.org.models import Department, Project, User
 from webapp.org.rules import COMPANY_ROLES, Role
@@ -35,6 +36,9 @@ PHONE_REVEALERS = frozenset(
 )
 ADMINS = frozenset({Role.ADMIN})
 PUBLIC = "public"
+SLIP_DESK = frozenset({Role.ADMIN, Role.PM, Role.PM_ASSISTANT, Role.CS_SUPERVISOR, Role.RECEPTIONIST})
+SLIP_VERIFIERS = frozenset({Role.ADMIN, Role.CS_SUPERVISOR, Role.RECEPTIONIST})
+SLIP_RECTIFIERS = frozenset({Role.ADMIN, Role.PM, Role.PM_ASSISTANT, Role.DEPT_SUPERVISOR})
 
 
 @dataclass(frozen=True)
@@ -101,8 +105,23 @@ ROUTES: dict[str, Route] = {
     "admin.grant_add": Route("POST", lambda p: f"/admin/users/{p.staff_user_id}/grants", ADMINS),
     "admin.grant_revoke": Route("POST", lambda p: f"/admin/users/{p.staff_user_id}/grants/{p.grant_id}/revoke", ADMINS),
     # -- slips workflow rows --
+    "slips.index": Route("GET", lambda p: "/slips/", ALL, project_bound=False),
+    "slips.new": Route("GET", lambda p: f"/slips/new?facility={p.facility_id}", ALL),
+    "slips.desk": Route("GET", lambda p: "/slips/desk", SLIP_DESK, project_bound=False),
+    "slips.detail": Route("GET", lambda p: f"/slips/{p.slip_id}", ALL),
+    "slips.receive": Route("POST", lambda p: f"/slips/{p.slip_id}/receive", SLIP_DESK),
+    "slips.record_measures": Route("POST", lambda p: f"/slips/{p.slip_id}/measures", SLIP_RECTIFIERS),
+    "slips.report_done": Route("POST", lambda p: f"/slips/{p.slip_id}/done", SLIP_RECTIFIERS),
+    "slips.escalate": Route("POST", lambda p: f"/slips/{p.slip_id}/escalate", SLIP_RECTIFIERS),
+    "slips.verify": Route("POST", lambda p: f"/slips/{p.slip_id}/verify", SLIP_VERIFIERS),
+    "slips.callback": Route("POST", lambda p: f"/slips/{p.slip_id}/callback", SLIP_VERIFIERS),
+    # only the filer (the project's patrol staff member here) may withdraw
+    "slips.withdraw": Route("POST", lambda p: f"/slips/{p.slip_id}/withdraw", frozenset({Role.STAFF})),
     # -- slip photo rows --
+    "slips.photo": Route("GET", lambda p: f"/slips/photos/{p.photo_id}/view", ALL),
     # -- slip summary rows --
+    "slips.summary": Route("GET", lambda p: f"/slips/summary?project={p.id}", EDITORS | COMPANY_ROLES),
+    "slips.summary_xlsx": Route("GET", lambda p: f"/slips/summary.xlsx?project={p.id}", EDITORS | COMPANY_ROLES),
 }
 
 REFUSED = {403, 404}
@@ -129,6 +148,12 @@ def _arrange(app, world):
             staff = factories.make_user(db.session, f"{key}.target", roles=[("staff", project, department)])
             ids.staff_user_id = staff.id
             ids.grant_id = staff.roles[0].id
+            patrol = db.session.scalar(sa.select(User).where(User.username == world.users[("staff", key)]))
+            ids.slip_id = factories.make_slip(
+                db.session, project, patrol, responsible_department_id=department.id
+            ).id
+            photo_slip = factories.make_slip(db.session, project, staff)
+            ids.photo_id = factories.make_slip_photos(db.session, photo_slip, staff, store_from_app(app))[0].id
         db.session.commit()
 
 

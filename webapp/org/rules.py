@@ -46,22 +46,33 @@ class Permission(StrEnum):
     REVEAL_PHONE = "estate.reveal_phone"  # EST-03: a deliberate, audited action
     PRINT_LABELS = "estate.print_labels"
     MANAGE_PEOPLE = "org.manage"  # projects, departments, users, roles
+    FILE_SLIP = "slips.file"  # SLIP-01: everyone files information-transfer slips
+    WORK_SLIP_DESK = "slips.desk"  # SLIP-03: receive at the CS desk and assign
+    RECTIFY_SLIP = "slips.rectify"  # SLIP-04..06: the responsible department (checked in ops)
+    VERIFY_SLIP = "slips.verify"  # SLIP-07, SLIP-08: CS verifies and calls back
+    VIEW_SLIP_SUMMARY = "slips.summary"  # SLIP-09: the weekly summary
 
 
-_EVERYONE = frozenset({Permission.VIEW_ESTATE})
+_EVERYONE = frozenset({Permission.VIEW_ESTATE, Permission.FILE_SLIP})
 _OFFICE = _EVERYONE | {Permission.REVEAL_PHONE}
+_DESK = frozenset({Permission.WORK_SLIP_DESK, Permission.VERIFY_SLIP})
+_SUMMARY = frozenset({Permission.VIEW_SLIP_SUMMARY})
+_PM = frozenset({Permission.WORK_SLIP_DESK, Permission.RECTIFY_SLIP}) | _SUMMARY
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.GM: _OFFICE,
-    Role.VP: _OFFICE,
-    Role.QA: _OFFICE,
-    Role.PM: _OFFICE | {Permission.EDIT_ESTATE, Permission.PRINT_LABELS},
-    Role.PM_ASSISTANT: _OFFICE | {Permission.EDIT_ESTATE, Permission.PRINT_LABELS},
-    Role.CS_SUPERVISOR: _OFFICE | {Permission.EDIT_ESTATE, Permission.PRINT_LABELS},
-    Role.RECEPTIONIST: _OFFICE,
+    Role.GM: _OFFICE | _SUMMARY,
+    Role.VP: _OFFICE | _SUMMARY,
+    Role.QA: _OFFICE | _SUMMARY,
+    Role.PM: _OFFICE | _PM | {Permission.EDIT_ESTATE, Permission.PRINT_LABELS},
+    Role.PM_ASSISTANT: _OFFICE | _PM | {Permission.EDIT_ESTATE, Permission.PRINT_LABELS},
+    Role.CS_SUPERVISOR: _OFFICE
+    | _DESK
+    | _SUMMARY
+    | {Permission.EDIT_ESTATE, Permission.PRINT_LABELS},
+    Role.RECEPTIONIST: _OFFICE | _DESK,
     Role.PUBLICIST: _EVERYONE,
-    Role.DEPT_SUPERVISOR: _EVERYONE | {Permission.PRINT_LABELS},
+    Role.DEPT_SUPERVISOR: _EVERYONE | {Permission.PRINT_LABELS, Permission.RECTIFY_SLIP},
     Role.STAFF: _EVERYONE,
 }
 

@@ -1,0 +1,194 @@
+"""Forms of the slip workflow: filing on the phone (SLIP-01, 02, 10) and the actions on a
+slip. They parse; the rules and operations decide."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields import DateTimeLocalField
+from wtforms.validators import Length, Optional, ValidationError
+
+from webapp.core.clock import LOCAL_TZ
+from webapp.core.idempotency import new_key
+from webapp.slips.rules import SlipCategory, SlipSource
+
+CATEGORY_LABELS = {
+    SlipCategory.SECURITY: _l("Security and order"),
+    SlipCategory.FACILITY: _l("Facilities and equipment"),
+    SlipCategory.CLEANING: _l("Cleanliness of the environment"),
+    SlipCategory.LANDSCAPING: _l("Greenery"),
+    SlipCategory.SERVICE_QUALITY: _l("Staff service quality"),
+    SlipCategory.PARKING: _l("Parking"),
+    SlipCategory.OTHER: _l("Other"),
+}
+
+SOURCE_LABELS = {
+    SlipSource.SEEN_ON_SITE: _l("Seen on site"),
+    SlipSource.OWNER: _l("Raised by an owner"),
+}
+
+STATUS_LABELS = {
+    "filed": _l("Filed"),
+    "assigned": _l("Assigned"),
+    "escalated": _l("Escalated"),
+    "rectifying": _l("Rectifying"),
+    "awaiting_verification": _l("Awaiting verification"),
+    "awaiting_callback": _l("Awaiting call-back"),
+    "closed": _l("Closed"),
+    "withdrawn": _l("Withdrawn"),
+}
+
+CALLBACK_METHOD_LABELS = {"visit": _l("Visit"), "phone": _l("Phone call")}
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _number(low: float, high: float):
+    def check(form, field):
+        field.number = None
+        if not field.data:
+            return
+        try:
+            number = float(str(field.data).replace(",", "."))
+        except ValueError:
+            raise ValidationError(_l("Not a number.")) from None
+        if not low <= number <= high:
+            raise ValidationError(_l("Out of range."))
+        field.number = number
+
+    return check
+
+
+def _optional_int(value):
+    if value in (None, "", "0"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _parse_instant(text: str | None) -> datetime | None:
+    """An ISO 8601 instant from the phone; without an offset it is local time."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
+
+
+def local_input(field) -> datetime | None:
+    """A datetime-local field's value, read as Asia/Shanghai time."""
+    return field.data.replace(tzinfo=LOCAL_TZ) if field.data else None
+
+
+class SlipForm(FlaskForm):
+    submission_key = HiddenField(default=new_key)
+    captured_at = HiddenField()
+    project_id = SelectField(_l("Project"), coerce=_optional_int, validate_choice=False)
+    facility_id = HiddenField(filters=[_optional_int])
+    photos = MultipleFileField(_l("Photos"))
+    category = RadioField(_l("Category"), validate_choice=False)
+    urgent = BooleanField(_l("Urgent: the CS desk must have it within 15 minutes"))
+    description = TextAreaField(
+        _l("What is wrong"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 3}
+    )
+    place_text = StringField(_l("Place"), validators=[Optional(), Length(max=200)], filters=[_strip])
+    latitude = HiddenField(validators=[_number(-90, 90)])
+    longitude = HiddenField(validators=[_number(-180, 180)])
+    accuracy_m = HiddenField(validators=[_number(0, 100000)])
+    source = RadioField(_l("Source"), default=SlipSource.SEEN_ON_SITE.value, validate_choice=False)
+    unit_id = SelectField(_l("Unit"), coerce=_optional_int, validate_choice=False)
+    owner_id = HiddenField(filters=[_optional_int])
+    owner_contact = StringField(
+        _l("Owner's name and phone"), validators=[Optional(), Length(max=100)], filters=[_strip]
+    )
+    about_service_quality = BooleanField(_l("About a staff member's service"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category.choices = [(c.value, label) for c, label in CATEGORY_LABELS.items()]
+        self.source.choices = [(s.value, label) for s, label in SOURCE_LABELS.items()]
+
+    def photo_files(self) -> list:
+        return [f for f in (self.photos.data or []) if getattr(f, "filename", None)]
+
+    def values(self) -> dict:
+        latitude, longitude = self.latitude.number, self.longitude.number
+        return {
+            "category": self.category.data or "",
+            "urgent": bool(self.urgent.data),
+            "description": self.description.data or "",
+            "source": self.source.data or SlipSource.SEEN_ON_SITE.value,
+            "place_text": self.place_text.data or "",
+            "latitude": latitude,
+            "longitude": longitude,
+            "accuracy_m": self.accuracy_m.number,
+            "facility_id": self.facility_id.data,
+            "unit_id": self.unit_id.data,
+            "owner_id": self.owner_id.data,
+            "owner_contact": self.owner_contact.data or "",
+            "about_service_quality": bool(self.about_service_quality.data),
+            "captured_at": _parse_instant(self.captured_at.data),
+        }
+
+
+class ActionForm(FlaskForm):
+    """A step on a slip; `version` refuses a step based on what someone changed meanwhile."""
+
+    version = HiddenField()
+
+
+class ReceiveForm(ActionForm):
+    department_id = SelectField(_l("Responsible department"), coerce=_optional_int, validate_choice=False)
+    cs_inspects = BooleanField(_l("CS inspects on site with the department"))
+
+
+class MeasuresForm(ActionForm):
+    measures_who = StringField(_l("Who"), validators=[Length(max=100)], filters=[_strip])
+    measures_when = DateTimeLocalField(
+        _l("When"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[Optional()]
+    )
+    measures_how = TextAreaField(_l("How"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 3})
+    photos = MultipleFileField(_l("Photos after rectification"))
+
+    def photo_files(self) -> list:
+        return [f for f in (self.photos.data or []) if getattr(f, "filename", None)]
+
+
+class VerifyForm(ActionForm):
+    result = RadioField(
+        _l("Result of the on-site check"),
+        choices=[("pass", _l("Passed")), ("fail", _l("Not passed"))],
+        validate_choice=False,
+    )
+    note = TextAreaField(_l("Note"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2})
+
+
+class EscalateForm(ActionForm):
+    plan = TextAreaField(
+        _l("Rectification plan (steps)"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 4}
+    )
+    new_due = DateTimeLocalField(
+        _l("New deadline"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[Optional()]
+    )
+
+
+class CallbackForm(ActionForm):
+    method = RadioField(_l("Call-back by"), validate_choice=False)
+    owner_response = TextAreaField(
+        _l("The owner's response"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 3}
+    )
+    satisfied = BooleanField(_l("The owner is satisfied"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.method.choices = list(CALLBACK_METHOD_LABELS.items())
