@@ -3,6 +3,8 @@
 // here; htmx reads its configuration from the <meta name="htmx-config"> tag.
 (function () {
   "use strict";
+  // Lets CSS tell pages with scripts from pages without (see .js rules in app.css).
+  document.documentElement.classList.add("js");
 
   function register() {
     var body = document.body;

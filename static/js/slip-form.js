@@ -351,6 +351,7 @@
     if (!fresh) { note(refusal(html)); return; }
     form.replaceWith(document.importNode(fresh, true));
     var current = slipForm();
+    if (window.htmx) window.htmx.process(current); // the owner picker's search (hx-get)
     showPhotos();
     locate(current);
     var invalid = current.querySelector("[aria-invalid=true], .error");
@@ -398,6 +399,14 @@
   document.addEventListener("change", function (event) {
     var input = event.target;
     if (input.matches && input.matches(FORM + " input[type=file][name=photos]")) onPhotosPicked(input);
+  });
+
+  // Enter in the owner picker searches (SLIP-02); it does not send the whole slip.
+  document.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (event.key !== "Enter" || !window.htmx || !input.matches || !input.matches(FORM + " input[name=unit_query]")) return;
+    event.preventDefault();
+    window.htmx.trigger(input, "search");
   });
 
   function start() {

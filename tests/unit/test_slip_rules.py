@@ -225,6 +225,14 @@ def test_slip02_owner_raised_slip_needs_the_owner_or_a_contact():
     assert refused.value.field == "owner_contact"
 
 
+def test_slip02_chosen_owner_must_live_at_the_chosen_unit():
+    rules.check_owner_details("owner", 3, 5, None, owner_unit_ids={5, 8})
+    rules.check_owner_details("owner", None, 5, "王女士", owner_unit_ids=set())
+    with pytest.raises(RuleViolation) as refused:
+        rules.check_owner_details("owner", 3, 5, None, owner_unit_ids={8})
+    assert refused.value.field == "owner"
+
+
 # ---------------------------------------------------------------------------- SLIP-09 week
 
 

@@ -107,6 +107,7 @@ ROUTES: dict[str, Route] = {
     # -- slips workflow rows --
     "slips.index": Route("GET", lambda p: "/slips/", ALL, project_bound=False),
     "slips.new": Route("GET", lambda p: f"/slips/new?facility={p.facility_id}", ALL),
+    "slips.owner_search": Route("GET", lambda p: f"/slips/owner-search?project={p.id}&q=1502", ALL),
     "slips.desk": Route("GET", lambda p: "/slips/desk", SLIP_DESK, project_bound=False),
     "slips.detail": Route("GET", lambda p: f"/slips/{p.slip_id}", ALL),
     "slips.receive": Route("POST", lambda p: f"/slips/{p.slip_id}/receive", SLIP_DESK),

@@ -143,7 +143,7 @@ def test_slip02_owner_raised_slip_needs_unit_and_contact(app, client, world, log
     login(world.users[("receptionist", "own")])
     response = _file(client, source="owner", owner_contact="王女士")
     assert response.status_code == 422
-    assert 'id="unit_id-error"' in _html(response)
+    assert 'id="unit_query-error"' in _html(response)
     response = _file(client, source="owner", unit_id=str(world.own.unit_id), owner_contact="王女士 13812345678")
     assert response.status_code == 303
     slip = _slip(app)

@@ -59,6 +59,9 @@ FIELD_LABELS: dict[str, str] = {
     "occupancies_updated": N_("Occupancies updated"),
 }
 
+#: display labels of record states (lazy_gettext strings); slices add their statuses here
+STATE_LABELS: dict[str, object] = {}
+
 
 def record(
     session: so.Session,

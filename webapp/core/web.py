@@ -157,7 +157,7 @@ def install(app: Flask) -> None:
     def _server_error(error):
         return _error_page(500, gettext("Something went wrong"), gettext("Please try again. The error was logged."))
 
-    from webapp.core.audit import ACTION_LABELS, FIELD_LABELS
+    from webapp.core.audit import ACTION_LABELS, FIELD_LABELS, STATE_LABELS
     from webapp.estate.rules import mask_phone
     from webapp.org.labels import role_label
 
@@ -170,3 +170,4 @@ def install(app: Flask) -> None:
     )
     app.jinja_env.globals["audit_field_label"] = lambda name: gettext(FIELD_LABELS.get(name, name))
     app.jinja_env.globals["audit_value"] = audit_value
+    app.jinja_env.globals["audit_state_label"] = lambda state: str(STATE_LABELS.get(state, state or "—"))

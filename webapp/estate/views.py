@@ -34,12 +34,12 @@ from webapp.core.locking import commit as commit_edit
 from webapp.core.models import AuditEvent
 from webapp.core.rulekit import RuleViolation
 from webapp.core.web import message, public
-from webapp.estate import operations
+from webapp.estate import operations, queries
 from webapp.estate.forms import FacilityForm, ImportForm, NewFacilityForm
 from webapp.estate.imports import ImportFileError, check_sheet, read_sheet, template_workbook
 from webapp.estate.labels import FACILITY_FIELD_LABELS, facility_kind_label, relation_label
 from webapp.estate.models import Building, Facility, Occupancy, Owner, Unit
-from webapp.estate.rules import floor_groups, search_terms, unit_sort_key
+from webapp.estate.rules import floor_groups, unit_sort_key
 from webapp.extensions import db
 from webapp.org.access import can, permission_required, require
 from webapp.org.models import Project
@@ -99,46 +99,12 @@ def _editable_projects() -> list[Project]:
 
 def _units_with_people(statement) -> list[Unit]:
     """Units with their occupants and owners in two more queries, however many units."""
-    return list(
-        db.session.scalars(
-            statement.options(so.selectinload(Unit.occupancies).joinedload(Occupancy.owner))
-        ).unique()
-    )
+    return queries.units_with_people(db.session, statement)
 
 
 def _search(query: str) -> tuple[list[Unit], bool]:
     """Units whose number, building or occupant name contains every word typed."""
-    terms = search_terms(query)
-    if not terms:
-        return [], False
-    matching = (
-        sa.select(Unit.id)
-        .join(Building, Unit.building_id == Building.id)
-        .outerjoin(Occupancy, Occupancy.unit_id == Unit.id)
-        .outerjoin(Owner, Occupancy.owner_id == Owner.id)
-    )
-    for term in terms:
-        matching = matching.where(
-            sa.or_(
-                Unit.number.icontains(term, autoescape=True),
-                Building.name.icontains(term, autoescape=True),
-                Owner.name.icontains(term, autoescape=True),
-            )
-        )
-    statement = (
-        sa.select(Unit)
-        .join(Unit.building)
-        .options(so.contains_eager(Unit.building))
-        .where(Unit.id.in_(matching.scalar_subquery()))
-        .order_by(Building.project_id, Building.sort_order, Building.name, Unit.number)
-        .limit(SEARCH_LIMIT + 1)
-    )
-    units = _units_with_people(statement)
-    shown = sorted(
-        units[:SEARCH_LIMIT],
-        key=lambda u: (u.project_id, u.building.sort_order, u.building.name, unit_sort_key(u.number)),
-    )
-    return shown, len(units) > SEARCH_LIMIT
+    return queries.search_units(db.session, query, SEARCH_LIMIT)
 
 
 # ---------------------------------------------------------------------------- estate

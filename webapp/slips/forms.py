@@ -12,6 +12,7 @@ from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringFi
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import Length, Optional, ValidationError
 
+from webapp.core import audit
 from webapp.core.clock import LOCAL_TZ
 from webapp.core.idempotency import new_key
 from webapp.slips.rules import SlipCategory, SlipSource
@@ -41,6 +42,8 @@ STATUS_LABELS = {
     "closed": _l("Closed"),
     "withdrawn": _l("Withdrawn"),
 }
+
+audit.STATE_LABELS.update(STATUS_LABELS)
 
 CALLBACK_METHOD_LABELS = {"visit": _l("Visit"), "phone": _l("Phone call")}
 
@@ -106,7 +109,12 @@ class SlipForm(FlaskForm):
     longitude = HiddenField(validators=[_number(-180, 180)])
     accuracy_m = HiddenField(validators=[_number(0, 100000)])
     source = RadioField(_l("Source"), default=SlipSource.SEEN_ON_SITE.value, validate_choice=False)
-    unit_id = SelectField(_l("Unit"), coerce=_optional_int, validate_choice=False)
+    #: SLIP-02's owner picker: the words typed ("3栋 1502", an owner's name) and the radio
+    #: button picked among the matches, "unitId:ownerId" ("unitId:" for no one on record)
+    unit_query = StringField(_l("Owner's unit"), validators=[Length(max=100)], filters=[_strip])
+    owner_choice = StringField(validators=[Length(max=40)], filters=[_strip])
+    #: the ids themselves, as earlier versions of the form sent them (phones' queues)
+    unit_id = HiddenField(filters=[_optional_int])
     owner_id = HiddenField(filters=[_optional_int])
     owner_contact = StringField(
         _l("Owner's name and phone"), validators=[Optional(), Length(max=100)], filters=[_strip]

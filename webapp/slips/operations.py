@@ -21,7 +21,7 @@ from flask_babel import gettext as _gettext
 from webapp.core import audit, idempotency, notify
 from webapp.core.numbering import next_number
 from webapp.core.rulekit import N_, RuleViolation
-from webapp.estate.models import Facility, Owner, Unit
+from webapp.estate.models import Facility, Occupancy, Owner, Unit
 from webapp.org.models import Department, Project, RoleAssignment, User
 from webapp.org.rules import ROLE_PERMISSIONS, Permission, Role, is_allowed
 from webapp.slips import rules
@@ -221,13 +221,16 @@ def file_slip(
     if source is rules.SlipSource.OWNER:
         unit_id, owner_id = values.get("unit_id"), values.get("owner_id")
         owner_contact = (values.get("owner_contact") or "").strip() or None
-        try:
-            rules.check_owner_details(source, owner_id, unit_id, owner_contact)
-        except RuleViolation as exc:
-            exc.field = {"unit": "unit_id"}.get(exc.field, exc.field)
-            raise
         _one_in_project(session, Unit, unit_id, project.id, "unit_id")
-        _one_in_project(session, Owner, owner_id, project.id, "owner_contact")
+        owner = _one_in_project(session, Owner, owner_id, project.id, "owner_id")
+        owner_units = None
+        if owner is not None:
+            owner_units = set(session.scalars(sa.select(Occupancy.unit_id).where(Occupancy.owner_id == owner.id)))
+        try:
+            rules.check_owner_details(source, owner_id, unit_id, owner_contact, owner_unit_ids=owner_units)
+        except RuleViolation as exc:
+            exc.field = {"unit": "unit_id", "owner": "owner_id"}.get(exc.field, exc.field)
+            raise
     captured_at = rules.accepted_capture_time(values.get("captured_at"), now)
     about_service = bool(values.get("about_service_quality")) or category is rules.SlipCategory.SERVICE_QUALITY
 

@@ -20,6 +20,7 @@ Lifecycle::
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -157,14 +158,25 @@ def check_place(facility_id: int | None, latitude: float | None, longitude: floa
         raise RuleViolation(N_("Say where: scan a facility's code, allow the location, or type the place."), field="place_text")
 
 
-def check_owner_details(source: str, owner_id: int | None, unit_id: int | None, owner_contact: str | None) -> None:
-    """SLIP-02: an owner-raised slip records the owner, the unit and a contact."""
+def check_owner_details(
+    source: str,
+    owner_id: int | None,
+    unit_id: int | None,
+    owner_contact: str | None,
+    owner_unit_ids: Collection[int] | None = None,
+) -> None:
+    """SLIP-02: an owner-raised slip records the owner, the unit and a contact.
+
+    `owner_unit_ids`: the units the chosen owner is recorded at (in the slip's project);
+    when given, the owner must be one of the unit's people."""
     if SlipSource(source) is not SlipSource.OWNER:
         return
     if unit_id is None:
         raise RuleViolation(N_("Choose the owner's unit."), field="unit")
     if owner_id is None and not (owner_contact or "").strip():
         raise RuleViolation(N_("Record the owner or a contact for the call-back."), field="owner_contact")
+    if owner_id is not None and owner_unit_ids is not None and unit_id not in owner_unit_ids:
+        raise RuleViolation(N_("This person is not recorded at the chosen unit."), field="owner")
 
 
 def week_bounds(day_in_week: datetime) -> tuple[datetime, datetime]:

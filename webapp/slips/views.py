@@ -25,9 +25,11 @@ from webapp.core.clock import now as clock_now
 from webapp.core.htmx import render, wants_fragment
 from webapp.core.locking import EditConflict, check_version, conflict_message, touch
 from webapp.core.locking import commit as commit_edit
-from webapp.core.rulekit import RuleViolation
+from webapp.core.rulekit import N_, RuleViolation
 from webapp.core.web import message
-from webapp.estate.models import Building, Facility, Unit
+from webapp.estate import queries as estate_queries
+from webapp.estate.labels import relation_label
+from webapp.estate.models import Facility, Unit
 from webapp.estate.rules import mask_phone
 from webapp.extensions import db
 from webapp.org.access import can, require
@@ -89,6 +91,7 @@ def _slip_helpers():
         "source_label": lambda s: str(SOURCE_LABELS.get(s, s)),
         "callback_method_label": lambda m: str(CALLBACK_METHOD_LABELS.get(m, m)),
         "has_photos_partial": _module_exists("webapp.slips.photos"),
+        "relation_label": relation_label,
     }
 
 
@@ -267,35 +270,117 @@ def _clocks_light(slip: Slip, now) -> dict:
 # ---------------------------------------------------------------------------- filing
 
 
-def _unit_choices(project_ids: list[int]) -> list[tuple]:
-    rows = db.session.execute(
-        sa.select(Unit.id, Building.name, Unit.number)
-        .join(Building, Unit.building_id == Building.id)
-        .where(Unit.project_id.in_(project_ids or [0]))
-        .order_by(Building.name, Unit.number)
-    )
-    return [("", gettext("Choose the unit"))] + [(uid, f"{building} {number}") for uid, building, number in rows]
+#: units the owner picker offers at most; more means "type more"
+OWNER_CHOICES_LIMIT = 10
+_CHOICE = re.compile(r"(\d{1,12}):(\d{0,12})")
+#: where the owner picker shows the errors about the unit and the owner
+_PICKER_FIELDS = {"unit": "unit_query", "unit_id": "unit_query", "owner": "unit_query", "owner_id": "unit_query"}
 
 
 def _filing_form(projects: list[Project]) -> SlipForm:
     form = SlipForm()
     form.project_id.choices = [(p.id, p.name) for p in projects]
-    form.unit_id.choices = _unit_choices([p.id for p in projects])
     return form
 
 
-def _render_new(form: SlipForm, facility: Facility | None, projects, status: int = 200):
+def _parse_choice(text: str | None) -> tuple[int, int | None] | None:
+    """"12:34" → (12, 34); "12:" → (12, None) (the unit, no one on record); else None."""
+    found = _CHOICE.fullmatch(text or "")
+    if found is None:
+        return None
+    return int(found[1]), (int(found[2]) if found[2] else None)
+
+
+def _units_by_id(unit_id: int, project_ids: list[int]) -> list[Unit]:
+    statement = (
+        sa.select(Unit)
+        .join(Unit.building)
+        .options(so.contains_eager(Unit.building))
+        .where(Unit.id == unit_id, Unit.project_id.in_(project_ids or [0]))
+    )
+    return estate_queries.units_with_people(db.session, statement)
+
+
+def _picker(form: SlipForm, project_ids: list[int]) -> dict:
+    """What the owner picker shows on the rendered form: the chosen unit with its people,
+    else the units matching what was typed (the same fragment HTMX swaps in)."""
+    query = form.unit_query.data or ""
+    chosen = _parse_choice(form.owner_choice.data)
+    units, more = [], False
+    if chosen is not None:
+        units = _units_by_id(chosen[0], project_ids)
+    if not units and query:
+        units, more = estate_queries.search_units(db.session, query, OWNER_CHOICES_LIMIT, project_ids=project_ids)
+    return {"units": units, "more": more, "query": query, "selected": form.owner_choice.data or ""}
+
+
+def _resolve_owner(form: SlipForm, project: Project) -> tuple[int | None, int | None]:
+    """SLIP-02: the unit and owner of an owner-raised slip: the radio button picked, else
+    what was typed when it names exactly one unit (its owner too when it has only one
+    person on record). None matching, or several: RuleViolation beside the field (the
+    form then shows the matches to pick from). Operations check the ids belong."""
+    if form.owner_choice.data:
+        chosen = _parse_choice(form.owner_choice.data)
+        if chosen is None:
+            raise RuleViolation(N_("Choose the unit again."), field="unit_query")
+        return chosen
+    query = form.unit_query.data or ""
+    if not query:
+        return None, None
+    units, more = estate_queries.search_units(db.session, query, OWNER_CHOICES_LIMIT, project_ids=[project.id])
+    if not units:
+        raise RuleViolation(N_("No unit matches “%(query)s”."), field="unit_query", query=query)
+    if len(units) > 1 or more:
+        raise RuleViolation(N_("Several units match “%(query)s”: choose one below."), field="unit_query", query=query)
+    unit = units[0]
+    owner_id = unit.occupancies[0].owner_id if len(unit.occupancies) == 1 else None
+    form.owner_choice.data = f"{unit.id}:{owner_id or ''}"
+    return unit.id, owner_id
+
+
+def _render_new(form: SlipForm, facility: Facility | None, projects, status: int = 200, project_ids=None):
+    if project_ids is None:
+        project_ids = [facility.project_id] if facility is not None else [p.id for p in projects]
     return (
         render_template(
-            "slips/new.html", form=form, facility=facility, projects=projects, max_photos=MAX_PHOTOS
+            "slips/new.html",
+            form=form,
+            facility=facility,
+            projects=projects,
+            max_photos=MAX_PHOTOS,
+            picker=_picker(form, project_ids),
+            picker_project=project_ids[0] if len(project_ids) == 1 else None,
         ),
         status,
     )
 
 
+@bp.get("/owner-search")
+def owner_search():
+    """SLIP-02: the filing form's owner picker (HTMX fragment): up to 10 units matching
+    what was typed, each with its people as radio buttons, phones masked (EST-03). A fixed
+    number of queries however many units match."""
+    projects = _permitted_projects(Permission.FILE_SLIP)
+    if not projects:
+        abort(403)
+    project_id = request.args.get("project", type=int) or request.args.get("project_id", type=int)
+    if project_id is not None:
+        projects = [p for p in projects if p.id == project_id]
+        if not projects:
+            abort(404)
+    query = (request.args.get("q") or request.args.get("unit_query") or "").strip()
+    units, more = estate_queries.search_units(
+        db.session, query, OWNER_CHOICES_LIMIT, project_ids=[p.id for p in projects]
+    )
+    context = {"units": units, "more": more, "query": query, "selected": request.args.get("owner_choice", "")}
+    return render_template("slips/_owner_choices.html", picker=context), 200, {"Vary": "HX-Request"}
+
+
 def _field_error(form, exc: RuleViolation | media.MediaError, fallback: str | None = None) -> None:
     text = message(exc)
     name = exc.field if exc.field and hasattr(form, exc.field) else fallback
+    if isinstance(form, SlipForm):
+        name = _PICKER_FIELDS.get(exc.field or "", name)
     if name == "photo":
         name = "photos"
     field = getattr(form, name, None) if name else None
@@ -344,7 +429,12 @@ def new():
     values["photo_sizes"] = [_size(f) for f in files]
     key = form.submission_key.data
     now = clock_now()
+    if not form.owner_choice.data and form.unit_id.data is not None:  # an earlier form's ids
+        form.owner_choice.data = f"{form.unit_id.data}:{form.owner_id.data or ''}"
     try:
+        if values["source"] == rules.SlipSource.OWNER.value:
+            # resolved before filing: the ids are part of the submission's fingerprint
+            values["unit_id"], values["owner_id"] = _resolve_owner(form, project)
         for attempt in range(3):
             slip, created = operations.file_slip(db.session, current_user, project, values, now, key)
             if not created:  # a second tap or a replay from the phone's queue
@@ -364,7 +454,7 @@ def new():
     except RuleViolation as exc:
         db.session.rollback()
         _field_error(form, exc)
-        return _render_new(form, facility, projects, 422)
+        return _render_new(form, facility, projects, 422, [project.id])
     except media.MediaError as exc:
         db.session.rollback()
         _field_error(form, exc, "photos")
@@ -397,7 +487,7 @@ def _detail_options():
         so.joinedload(Slip.responsible_department),
         so.joinedload(Slip.facility),
         so.joinedload(Slip.owner),
-        so.joinedload(Slip.unit),
+        so.joinedload(Slip.unit).joinedload(Unit.building),
         so.selectinload(Slip.rounds).joinedload(RectificationRound.recorded_by),
         so.selectinload(Slip.rounds).joinedload(RectificationRound.verified_by),
         so.selectinload(Slip.callbacks),
