@@ -1,8 +1,9 @@
 """Fixtures in the style of Flask's tutorial: app, client, login; factory fixtures.
 
 Every app test runs on SQLite (a fresh file per test) and, when TEST_DATABASE_URL is
-set, again on that PostgreSQL database (schema built once, tables emptied after each
-test): the `database` fixture's parameter, shown in the test id as [sqlite]/[postgresql].
+set, again on PostgreSQL in a database of the run's own on that server (schema built
+once, tables emptied after each test): the `database` fixture's parameter, shown in the
+test id as [sqlite]/[postgresql].
 
 Do not hold an app context open across client requests: a request reuses an open
 context, and with it `g` (the project scope) and the session. Build records inside
@@ -11,7 +12,6 @@ context, and with it `g` (the project scope) and the session. Build records insi
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,13 +21,10 @@ import pytest
 import sqlalchemy as sa
 
 from tests import factories
+from tests.databases import TEST_DATABASE_URL, throwaway_database
 from webapp import create_app
 from webapp.config import TestConfig
 from webapp.extensions import db
-
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
-if TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql://"):
-    TEST_DATABASE_URL = "postgresql+psycopg://" + TEST_DATABASE_URL[len("postgresql://") :]
 
 _pg_schema_ready = False
 
@@ -41,6 +38,13 @@ def database(request) -> str:
     return request.param
 
 
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    """This run's own database on the TEST_DATABASE_URL server (see tests/databases.py)."""
+    with throwaway_database("estatedesk_tests") as url:
+        yield url
+
+
 @pytest.fixture
 def app_config(tmp_path) -> dict:
     """Override in a test module to change configuration before the app is created."""
@@ -48,11 +52,14 @@ def app_config(tmp_path) -> dict:
 
 
 @pytest.fixture
-def app(tmp_path, app_config, database):
+def app(request, tmp_path, app_config, database):
     global _pg_schema_ready
     on_postgresql = database == "postgresql"
+    database_url = (
+        request.getfixturevalue("postgresql_url") if on_postgresql else f"sqlite:///{tmp_path / 'test.db'}"
+    )
     config = {
-        "SQLALCHEMY_DATABASE_URI": TEST_DATABASE_URL if on_postgresql else f"sqlite:///{tmp_path / 'test.db'}",
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "MEDIA_DIR": str(tmp_path / "media"),
         **app_config,
     }

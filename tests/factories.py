@@ -156,3 +156,32 @@ def make_slip_photos(session: so.Session, slip, uploaded_by: User, store, *, cou
     photos = attach_photos(session, slip, files, kind=kind, actor=uploaded_by, store=store, now=now())
     session.flush()
     return photos
+
+
+def make_complaint(session: so.Session, project: Project, received_by: User, **values):
+    """A complaint as recorded at the desk, clocks from the rules; override any column
+    (complaint_class, status, received_at…)."""
+    from webapp.complaints import rules
+    from webapp.complaints.models import Complaint
+    from webapp.core.clock import now
+
+    moment = values.pop("received_at", None) or now()
+    cls = values.pop("complaint_class", "minor")
+    complaint = Complaint(
+        project_id=project.id,
+        number=values.pop("number", None) or f"{project.code}-TS-{_next():06d}",
+        status=values.pop("status", "received"),
+        complaint_class=cls,
+        description=values.pop("description", "楼道灯坏了三天没人修"),
+        owner_contact=values.pop("owner_contact", "13900001111"),
+        complained_person=values.pop("complained_person", "维修部"),
+        received_at=moment,
+        received_by_id=received_by.id,
+        commitment_due_at=values.pop("commitment_due_at", None) or rules.commitment_due(cls, moment),
+        handling_start_due_at=values.pop("handling_start_due_at", None) or rules.handling_start_due(cls, moment),
+        resolution_due_at=values.pop("resolution_due_at", None) or rules.resolution_due(cls, moment),
+        **values,
+    )
+    session.add(complaint)
+    session.flush()
+    return complaint

@@ -1,5 +1,12 @@
 """Every slice's models, imported once so the metadata (and Alembic) knows all tables."""
 
+from webapp.complaints.models import (  # noqa: F401
+    Complaint,
+    ComplaintCallback,
+    ComplaintPause,
+    CorrectiveAction,
+    ExtensionRequest,
+)
 from webapp.core.models import AuditEvent, Notification, RecordCounter, Submission, WorkItem  # noqa: F401
 from webapp.estate.models import Building, Facility, Occupancy, Owner, Unit  # noqa: F401
 from webapp.org.models import AuthSession, Company, Department, Project, RoleAssignment, User  # noqa: F401

@@ -23,8 +23,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.conftest import TEST_DATABASE_URL
-from tests.integration.throwaway_db import throwaway_database
+from tests.databases import TEST_DATABASE_URL, throwaway_database
 from webapp.demo import DEMO_PASSWORD
 
 REPO = Path(__file__).resolve().parents[2]

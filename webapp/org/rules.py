@@ -51,6 +51,11 @@ class Permission(StrEnum):
     RECTIFY_SLIP = "slips.rectify"  # SLIP-04..06: the responsible department (checked in ops)
     VERIFY_SLIP = "slips.verify"  # SLIP-07, SLIP-08: CS verifies and calls back
     VIEW_SLIP_SUMMARY = "slips.summary"  # SLIP-09: the weekly summary
+    RECORD_COMPLAINT = "complaints.record"  # CMP-03: receive and record a complaint
+    HANDLE_COMPLAINT = "complaints.handle"  # CMP-04..06: commit, handle, answer, call back
+    APPROVE_EXTENSION = "complaints.approve_extension"  # CMP-05: PM (minor), GM (important), checked per class
+    VERIFY_CAPA = "complaints.verify_capa"  # CMP-09: QA verifies the corrective action worked
+    VIEW_COMPLAINT_REPORTS = "complaints.reports"  # CMP-07: register and monthly summary
 
 
 _EVERYONE = frozenset({Permission.VIEW_ESTATE, Permission.FILE_SLIP})
@@ -58,21 +63,34 @@ _OFFICE = _EVERYONE | {Permission.REVEAL_PHONE}
 _DESK = frozenset({Permission.WORK_SLIP_DESK, Permission.VERIFY_SLIP})
 _SUMMARY = frozenset({Permission.VIEW_SLIP_SUMMARY})
 _PM = frozenset({Permission.WORK_SLIP_DESK, Permission.RECTIFY_SLIP}) | _SUMMARY
+_COMPLAINT_DESK = frozenset({Permission.RECORD_COMPLAINT, Permission.HANDLE_COMPLAINT})
+_COMPLAINT_REPORTS = frozenset({Permission.VIEW_COMPLAINT_REPORTS})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.GM: _OFFICE | _SUMMARY,
-    Role.VP: _OFFICE | _SUMMARY,
-    Role.QA: _OFFICE | _SUMMARY,
-    Role.PM: _OFFICE | _PM | {Permission.EDIT_ESTATE, Permission.PRINT_LABELS},
-    Role.PM_ASSISTANT: _OFFICE | _PM | {Permission.EDIT_ESTATE, Permission.PRINT_LABELS},
+    Role.GM: _OFFICE | _SUMMARY | _COMPLAINT_REPORTS | {Permission.APPROVE_EXTENSION},
+    Role.VP: _OFFICE | _SUMMARY | _COMPLAINT_REPORTS,
+    Role.QA: _OFFICE | _SUMMARY | _COMPLAINT_REPORTS | {Permission.VERIFY_CAPA},
+    Role.PM: _OFFICE
+    | _PM
+    | _COMPLAINT_DESK
+    | _COMPLAINT_REPORTS
+    | {Permission.EDIT_ESTATE, Permission.PRINT_LABELS, Permission.APPROVE_EXTENSION},
+    Role.PM_ASSISTANT: _OFFICE
+    | _PM
+    | _COMPLAINT_DESK
+    | _COMPLAINT_REPORTS
+    | {Permission.EDIT_ESTATE, Permission.PRINT_LABELS},
     Role.CS_SUPERVISOR: _OFFICE
     | _DESK
     | _SUMMARY
+    | _COMPLAINT_DESK
+    | _COMPLAINT_REPORTS
     | {Permission.EDIT_ESTATE, Permission.PRINT_LABELS},
-    Role.RECEPTIONIST: _OFFICE | _DESK,
+    Role.RECEPTIONIST: _OFFICE | _DESK | {Permission.RECORD_COMPLAINT},
     Role.PUBLICIST: _EVERYONE,
-    Role.DEPT_SUPERVISOR: _EVERYONE | {Permission.PRINT_LABELS, Permission.RECTIFY_SLIP},
+    Role.DEPT_SUPERVISOR: _EVERYONE
+    | {Permission.PRINT_LABELS, Permission.RECTIFY_SLIP, Permission.HANDLE_COMPLAINT},
     Role.STAFF: _EVERYONE,
 }
 

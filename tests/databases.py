@@ -1,25 +1,31 @@
-"""A PostgreSQL database of its own for a test that builds a schema from scratch.
+"""PostgreSQL databases of the test run's own, next to TEST_DATABASE_URL.
 
-The suite's shared TEST_DATABASE_URL database keeps a create_all() schema that other
-tests use; migrations and a running gunicorn get a separate database instead, created
-and dropped through the `postgres` maintenance database.
+The suite never writes into the TEST_DATABASE_URL database itself: each run creates its
+own (the app tests' schema, a migration test's, a gunicorn test's), named after the
+process, through the `postgres` maintenance database, and drops it afterwards. Two runs
+on one server (a developer's and CI's) therefore never empty each other's tables.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-from tests.conftest import TEST_DATABASE_URL
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+if TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql://"):
+    TEST_DATABASE_URL = "postgresql+psycopg://" + TEST_DATABASE_URL[len("postgresql://") :]
 
 
 @contextmanager
 def throwaway_database(name: str) -> Iterator[str]:
-    """Create database `name` next to TEST_DATABASE_URL, yield its URL, drop it after."""
+    """Create database `name` (suffixed with this process id) next to TEST_DATABASE_URL,
+    yield its URL, drop it after."""
     assert TEST_DATABASE_URL, "needs TEST_DATABASE_URL"
     assert name.replace("_", "").isalnum(), name
+    name = f"{name}_{os.getpid()}"
     url = sa.engine.make_url(TEST_DATABASE_URL)
     maintenance = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
