@@ -13,6 +13,7 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from webapp.extensions import db
 
 user_cli = AppGroup("user", help="Manage users.")
+sla_cli = AppGroup("sla", help="Deadlines of complaints.")
 
 
 @user_cli.command("create")
@@ -91,8 +92,28 @@ def demo_command():
         click.echo(f"  {username:<22} {role}")
 
 
+@sla_cli.command("sweep")
+def sla_sweep():
+    """Upgrade complaints unresolved for a month and notify each breach once (CMP-02, CMP-08).
+
+    Safe to run as often as wanted, and from several machines at once: rows are taken with
+    SKIP LOCKED and every notification has a dedupe key. Run it from the systemd timer in
+    deploy/systemd/ every few minutes.
+    """
+    from webapp.complaints.operations import notify_breaches, upgrade_overdue
+    from webapp.core.clock import now
+
+    moment = now()
+    upgraded = upgrade_overdue(db.session, moment)
+    db.session.commit()
+    notified = notify_breaches(db.session, moment)
+    db.session.commit()
+    click.echo(f"Upgraded {len(upgraded)} complaint(s) to major; {notified} new breach notification(s).")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(user_cli)
+    app.cli.add_command(sla_cli)
     app.cli.add_command(demo_command)
 
 
