@@ -152,3 +152,15 @@ def test_org01_a_password_of_one_or_two_characters_repeated_is_too_easy(password
 
 def test_org01_three_distinct_characters_are_accepted():
     check_password_strength("abcabcab", "li.ming")
+
+
+def test_org02_a_department_role_acts_only_for_its_own_department():
+    from webapp.org.rules import is_allowed_for_department
+
+    supervisor = [("dept_supervisor", 1, 10)]
+    assert is_allowed_for_department(supervisor, Permission.RECTIFY_SLIP, 1, 10)
+    assert not is_allowed_for_department(supervisor, Permission.RECTIFY_SLIP, 1, 11)
+    assert not is_allowed_for_department(supervisor, Permission.RECTIFY_SLIP, 2, 10)
+    pm = [("pm", 1, None)]
+    assert is_allowed_for_department(pm, Permission.RECTIFY_SLIP, 1, 11)
+    assert not is_allowed_for_department([("publicist", 1, None)], Permission.RECTIFY_SLIP, 1, 11)

@@ -30,10 +30,18 @@ from webapp.complaints.models import (
 from webapp.complaints.rules import ComplaintClass, ComplaintStatus
 from webapp.core import audit, idempotency, notify
 from webapp.core.numbering import next_number
-from webapp.core.rulekit import N_, RuleViolation
+from webapp.core.rulekit import N_, RuleViolation, clean_text
 from webapp.estate.models import Occupancy, Owner, Unit
-from webapp.org.models import Department, Project, RoleAssignment, User
-from webapp.org.rules import COMPANY_ROLES, ROLE_PERMISSIONS, Permission, Role, is_allowed
+from webapp.org.access import NotPermitted
+from webapp.org.access import check as _require
+from webapp.org.models import Department, Project, User
+from webapp.org.queries import users_with_roles as _users_with_roles
+from webapp.org.rules import (
+    Permission,
+    Role,
+    is_allowed,
+    is_allowed_for_department,
+)
 
 #: work item kinds, one per duty
 COMMIT = "complaint_commit"
@@ -71,13 +79,6 @@ audit.FIELD_LABELS.setdefault("complaint_class", N_("Class"))
 audit.FIELD_LABELS.setdefault("resolution_due_at", N_("Resolution due"))
 
 
-class NotPermitted(RuleViolation):
-    """The actor holds no role that may take this step on this complaint (views answer 403)."""
-
-    def __init__(self) -> None:
-        super().__init__(N_("You may not do this with this complaint."))
-
-
 # ---------------------------------------------------------------------------- helpers
 
 
@@ -94,23 +95,12 @@ def gettext(msgid: str, **params: Any) -> str:
     return msgid % params if params else msgid
 
 
-def _require(actor: User, permission: Permission, project_id: int) -> None:
-    if not is_allowed(actor.grants, permission, project_id):
-        raise NotPermitted()
-
-
 def may_handle(grants, complaint: Complaint) -> bool:
     """A project-wide role holding HANDLE_COMPLAINT (PM, PM assistant, CS supervisor),
     or the supervisor of the department complained about."""
-    for role, project_id, department_id in grants:
-        if Permission.HANDLE_COMPLAINT not in ROLE_PERMISSIONS.get(Role(role), frozenset()):
-            continue
-        if project_id is not None and project_id != complaint.project_id:
-            continue
-        if department_id is not None and department_id != complaint.complained_department_id:
-            continue
-        return True
-    return False
+    return is_allowed_for_department(
+        grants, Permission.HANDLE_COMPLAINT, complaint.project_id, complaint.complained_department_id
+    )
 
 
 def _require_handler(actor: User, complaint: Complaint) -> None:
@@ -133,33 +123,7 @@ def _move(complaint: Complaint, target: ComplaintStatus) -> str:
 
 
 def _text(value: str | None, field: str, required_message: str | None, limit: int = MAX_TEXT) -> str | None:
-    value = (value or "").strip()
-    if not value:
-        if required_message is None:
-            return None
-        raise RuleViolation(required_message, field=field)
-    if len(value) > limit:
-        raise RuleViolation(N_("At most %(count)s characters."), field=field, count=limit)
-    return value
-
-
-def _users_with_roles(session: so.Session, project_id: int, roles, department_id: int | None = None) -> list[int]:
-    """Users holding `roles` in the project; company roles (QA, GM) hold them everywhere."""
-    roles = list(roles)
-    company = [r for r in roles if r in COMPANY_ROLES]
-    local = [r for r in roles if r not in COMPANY_ROLES]
-    conditions = []
-    if local:
-        condition = [RoleAssignment.project_id == project_id, RoleAssignment.role.in_(local)]
-        if department_id is not None:
-            condition.append(RoleAssignment.department_id == department_id)
-        conditions.append(sa.and_(*condition))
-    if company:
-        conditions.append(sa.and_(RoleAssignment.project_id.is_(None), RoleAssignment.role.in_(company)))
-    if not conditions:
-        return []
-    query = sa.select(RoleAssignment.user_id).where(sa.or_(*conditions))
-    return list(session.scalars(query.execution_options(all_projects=True)))
+    return clean_text(value, field, required_message, limit)
 
 
 def _title(complaint: Complaint, text: str) -> str:

@@ -19,3 +19,15 @@ class RuleViolation(Exception):
         self.field = field
         self.params = params
         super().__init__(message % params if params else message)
+
+
+def clean_text(value: str | None, field: str, required_message: str | None, limit: int) -> str | None:
+    """Trimmed free text; RuleViolation when required and empty, or longer than `limit`."""
+    value = (value or "").strip()
+    if not value:
+        if required_message is None:
+            return None
+        raise RuleViolation(required_message, field=field)
+    if len(value) > limit:
+        raise RuleViolation(N_("At most %(count)s characters."), field=field, count=limit)
+    return value

@@ -7,7 +7,21 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user
 
+from webapp.core.rulekit import N_, RuleViolation
 from webapp.org.rules import Permission, is_allowed
+
+
+class NotPermitted(RuleViolation):
+    """Raised by operations when the acting user holds no role for the step (views answer 403)."""
+
+    def __init__(self) -> None:
+        super().__init__(N_("You may not do this."))
+
+
+def check(actor, permission: Permission, project_id: int) -> None:
+    """The operations' check of an acting user (who may be no request's current user)."""
+    if not is_allowed(actor.grants, permission, project_id):
+        raise NotPermitted()
 
 
 def can(permission: Permission, project_id: int | None = None) -> bool:

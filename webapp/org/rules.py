@@ -139,6 +139,22 @@ def is_allowed(grants: Iterable[Grant], permission: Permission, project_id: int 
     return False
 
 
+def is_allowed_for_department(
+    grants: Iterable[Grant], permission: Permission, project_id: int, department_id: int | None
+) -> bool:
+    """`permission` in a project, where a department role counts only for its own
+    department (a supervisor acts on what concerns their department, not on others')."""
+    for role, grant_project, grant_department in grants:
+        if permission not in ROLE_PERMISSIONS.get(Role(role), frozenset()):
+            continue
+        if grant_project is not None and grant_project != project_id:
+            continue
+        if grant_department is not None and grant_department != department_id:
+            continue
+        return True
+    return False
+
+
 #: the same words for an unknown user, a wrong password and a disabled account
 LOGIN_FAILED = N_("Wrong username or password.")
 

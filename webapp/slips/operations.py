@@ -20,10 +20,17 @@ from flask_babel import gettext as _gettext
 
 from webapp.core import audit, idempotency, notify
 from webapp.core.numbering import next_number
-from webapp.core.rulekit import N_, RuleViolation
+from webapp.core.rulekit import N_, RuleViolation, clean_text
 from webapp.estate.models import Facility, Occupancy, Owner, Unit
-from webapp.org.models import Department, Project, RoleAssignment, User
-from webapp.org.rules import ROLE_PERMISSIONS, Permission, Role, is_allowed
+from webapp.org.access import NotPermitted
+from webapp.org.access import check as _require
+from webapp.org.models import Department, Project, User
+from webapp.org.queries import users_with_roles as _users_with_roles
+from webapp.org.rules import (
+    Permission,
+    Role,
+    is_allowed_for_department,
+)
 from webapp.slips import rules
 from webapp.slips.models import RectificationRound, Slip, SlipCallback
 from webapp.slips.rules import SlipStatus
@@ -57,13 +64,6 @@ audit.ACTION_LABELS.update(
 audit.FIELD_LABELS.setdefault("satisfied", N_("Owner satisfied"))
 
 
-class NotPermitted(RuleViolation):
-    """The actor holds no role that may take this step on this slip (views answer 403)."""
-
-    def __init__(self) -> None:
-        super().__init__(N_("You may not do this with this slip."))
-
-
 # ---------------------------------------------------------------------------- helpers
 
 
@@ -78,23 +78,10 @@ def gettext(msgid: str) -> str:
     return _gettext(msgid) if has_request_context() else msgid
 
 
-def _require(actor: User, permission: Permission, project_id: int) -> None:
-    if not is_allowed(actor.grants, permission, project_id):
-        raise NotPermitted()
-
-
 def may_rectify(grants, slip: Slip) -> bool:
     """The supervisor of the responsible department, or a project-wide role holding
     RECTIFY_SLIP (PM, PM assistant: escalations reach them), or a company role."""
-    for role, project_id, department_id in grants:
-        if Permission.RECTIFY_SLIP not in ROLE_PERMISSIONS.get(Role(role), frozenset()):
-            continue
-        if project_id is not None and project_id != slip.project_id:
-            continue
-        if department_id is not None and department_id != slip.responsible_department_id:
-            continue
-        return True
-    return False
+    return is_allowed_for_department(grants, Permission.RECTIFY_SLIP, slip.project_id, slip.responsible_department_id)
 
 
 def _require_rectifier(actor: User, slip: Slip) -> None:
@@ -110,21 +97,7 @@ def _move(slip: Slip, target: SlipStatus) -> str:
 
 
 def _text(value: str | None, field: str, required_message: str, limit: int = MAX_TEXT) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise RuleViolation(required_message, field=field)
-    if len(value) > limit:
-        raise RuleViolation(N_("At most %(count)s characters."), field=field, count=limit)
-    return value
-
-
-def _users_with_roles(session: so.Session, project_id: int, roles, department_id: int | None = None) -> list[int]:
-    query = sa.select(RoleAssignment.user_id).where(
-        RoleAssignment.project_id == project_id, RoleAssignment.role.in_(list(roles))
-    )
-    if department_id is not None:
-        query = query.where(RoleAssignment.department_id == department_id)
-    return list(session.scalars(query.execution_options(all_projects=True)))
+    return clean_text(value, field, required_message, limit)
 
 
 def _title(slip: Slip, text: str) -> str:
