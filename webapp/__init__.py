@@ -106,6 +106,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from webapp.admin.views import bp as admin_bp
+    from webapp.complaints.views import bp as complaints_bp
     from webapp.estate.views import bp as estate_bp
     from webapp.inbox.views import bp as inbox_bp
     from webapp.org.views import bp as org_bp
@@ -117,5 +118,5 @@ def _register_blueprints(app: Flask) -> None:
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name)
 
-    for bp in (org_bp, inbox_bp, estate_bp, admin_bp, pwa_bp, slips_bp):
+    for bp in (org_bp, inbox_bp, estate_bp, admin_bp, pwa_bp, slips_bp, complaints_bp):
         app.register_blueprint(bp)

@@ -39,6 +39,10 @@ PUBLIC = "public"
 SLIP_DESK = frozenset({Role.ADMIN, Role.PM, Role.PM_ASSISTANT, Role.CS_SUPERVISOR, Role.RECEPTIONIST})
 SLIP_VERIFIERS = frozenset({Role.ADMIN, Role.CS_SUPERVISOR, Role.RECEPTIONIST})
 SLIP_RECTIFIERS = frozenset({Role.ADMIN, Role.PM, Role.PM_ASSISTANT, Role.DEPT_SUPERVISOR})
+# the matrix's complaint is about no department: its supervisor does not handle it
+COMPLAINT_HANDLERS = frozenset({Role.ADMIN, Role.PM, Role.PM_ASSISTANT, Role.CS_SUPERVISOR})
+COMPLAINT_RECORDERS = COMPLAINT_HANDLERS | {Role.RECEPTIONIST}
+COMPLAINT_VIEWERS = ALL - {Role.STAFF, Role.PUBLICIST}
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,23 @@ ROUTES: dict[str, Route] = {
     # -- slip summary rows --
     "slips.summary": Route("GET", lambda p: f"/slips/summary?project={p.id}", EDITORS | COMPANY_ROLES),
     "slips.summary_xlsx": Route("GET", lambda p: f"/slips/summary.xlsx?project={p.id}", EDITORS | COMPANY_ROLES),
+    # -- complaint rows --
+    "complaints.index": Route("GET", lambda p: "/complaints/", COMPLAINT_VIEWERS, project_bound=False),
+    "complaints.new": Route("GET", lambda p: "/complaints/new", COMPLAINT_RECORDERS, project_bound=False),
+    "complaints.detail": Route("GET", lambda p: f"/complaints/{p.complaint_id}", COMPLAINT_VIEWERS),
+    "complaints.commit": Route("POST", lambda p: f"/complaints/{p.complaint_id}/commit", COMPLAINT_RECORDERS),
+    "complaints.start": Route("POST", lambda p: f"/complaints/{p.complaint_id}/start", COMPLAINT_HANDLERS),
+    "complaints.pause": Route("POST", lambda p: f"/complaints/{p.complaint_id}/pause", COMPLAINT_HANDLERS),
+    "complaints.resume": Route("POST", lambda p: f"/complaints/{p.complaint_id}/resume", COMPLAINT_HANDLERS),
+    "complaints.extend": Route("POST", lambda p: f"/complaints/{p.complaint_id}/extend", COMPLAINT_HANDLERS),
+    # a minor complaint: the project's PM decides on more time
+    "complaints.decide": Route("POST", lambda p: f"/complaints/{p.complaint_id}/decide", frozenset({Role.PM})),
+    "complaints.answer": Route("POST", lambda p: f"/complaints/{p.complaint_id}/answer", COMPLAINT_HANDLERS),
+    "complaints.resolve": Route("POST", lambda p: f"/complaints/{p.complaint_id}/resolve", COMPLAINT_HANDLERS),
+    "complaints.invalid": Route("POST", lambda p: f"/complaints/{p.complaint_id}/invalid", COMPLAINT_RECORDERS),
+    "complaints.callback": Route("POST", lambda p: f"/complaints/{p.complaint_id}/callback", COMPLAINT_RECORDERS),
+    "complaints.capa": Route("POST", lambda p: f"/complaints/{p.complaint_id}/capa", COMPLAINT_HANDLERS | {Role.QA, Role.GM}),
+    "complaints.capa_verify": Route("POST", lambda p: f"/complaints/{p.complaint_id}/capa/verify", frozenset({Role.ADMIN, Role.QA})),
 }
 
 REFUSED = {403, 404}
@@ -155,6 +176,8 @@ def _arrange(app, world):
             ).id
             photo_slip = factories.make_slip(db.session, project, staff)
             ids.photo_id = factories.make_slip_photos(db.session, photo_slip, staff, store_from_app(app))[0].id
+            receptionist = db.session.scalar(sa.select(User).where(User.username == world.users[("receptionist", key)]))
+            ids.complaint_id = factories.make_complaint(db.session, project, receptionist).id
         db.session.commit()
 
 

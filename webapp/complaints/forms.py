@@ -1,0 +1,254 @@
+"""Forms of complaint handling: recording at the desk (CMP-01/03) and the steps on a
+complaint. They parse; the rules and operations decide."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields import DateField, DateTimeLocalField
+from wtforms.validators import Length, Optional
+
+from webapp.complaints.rules import ComplaintClass, InvalidReason, MajorGround, Satisfaction
+from webapp.core import audit
+from webapp.core.idempotency import new_key
+from webapp.slips.forms import local_input
+
+CLASS_LABELS = {
+    ComplaintClass.MAJOR: _l("Major"),
+    ComplaintClass.IMPORTANT: _l("Important"),
+    ComplaintClass.MINOR: _l("Minor"),
+    ComplaintClass.INVALID: _l("Invalid"),
+}
+
+INVALID_REASON_LABELS = {
+    InvalidReason.DEVELOPER_LEGACY: _l("Developer legacy or housing quality"),
+    InvalidReason.EXTERNAL: _l("External or outside the managed area"),
+}
+
+GROUND_LABELS = {
+    MajorGround.UNDELIVERED_REPEATED: _l("Promised service not delivered, repeated requests unresolved"),
+    MajorGround.MAJOR_LOSS_OR_INJURY: _l("Major loss or personal injury through the management's fault"),
+    MajorGround.UNRESOLVED_ONE_MONTH: _l("Not resolved within one month"),
+}
+
+STATUS_LABELS = {
+    "received": _l("Received"),
+    "committed": _l("Taken into handling"),
+    "in_progress": _l("Being handled"),
+    "waiting": _l("On hold"),
+    "answered": _l("Answered"),
+    "awaiting_callback": _l("Awaiting call-back"),
+    "closed": _l("Closed"),
+    "explained": _l("Explained"),
+    "forwarded": _l("Forwarded"),
+}
+
+for _key, _label in STATUS_LABELS.items():
+    audit.STATE_LABELS.setdefault(_key, _label)
+
+SATISFACTION_LABELS = {
+    Satisfaction.SATISFIED: _l("Satisfied"),
+    Satisfaction.BASICALLY_SATISFIED: _l("Basically satisfied"),
+    Satisfaction.DISSATISFIED: _l("Dissatisfied"),
+}
+
+CHANNEL_LABELS = {
+    "visit": _l("At the desk"),
+    "phone": _l("By phone"),
+    "letter": _l("By letter"),
+    "online": _l("Online"),
+}
+
+CALLBACK_METHOD_LABELS = {"visit": _l("Visit"), "phone": _l("Phone call")}
+
+_MINUTES = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _optional_int(value):
+    if value in (None, "", "0"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class ComplaintForm(FlaskForm):
+    submission_key = HiddenField(default=new_key)
+    project_id = SelectField(_l("Project"), coerce=_optional_int, validate_choice=False)
+    channel = RadioField(_l("Channel"), default="visit", validate_choice=False)
+    event_time = DateTimeLocalField(_l("When it happened"), format=_MINUTES, validators=[Optional()])
+    event_place = StringField(_l("Where it happened"), validators=[Length(max=200)], filters=[_strip])
+    complained_department_id = SelectField(
+        _l("Department complained about"), coerce=_optional_int, validate_choice=False
+    )
+    complained_person = StringField(
+        _l("Person complained about"), validators=[Length(max=100)], filters=[_strip]
+    )
+    description = TextAreaField(
+        _l("What happened"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 4}
+    )
+    owner_request = TextAreaField(
+        _l("What the owner asks for"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
+    )
+    owner_contact = StringField(
+        _l("Owner's name, unit and phone"), validators=[Length(max=100)], filters=[_strip]
+    )
+    requested_at = DateTimeLocalField(
+        _l("Time the owner asks for (minor complaints)"), format=_MINUTES, validators=[Optional()]
+    )
+    # what the class suggestion is made from (rules.suggest_class)
+    injury_or_major_loss = BooleanField(_l("Personal injury or major loss through the management's fault"))
+    repeated_unresolved = BooleanField(_l("A promised service, asked for repeatedly and still not delivered"))
+    about_developer_or_housing_quality = BooleanField(_l("About the developer or housing quality"))
+    outside_managed_area = BooleanField(_l("Outside the managed area, external or a social issue"))
+    service_fault = BooleanField(_l("A fault in our management or service"))
+    complaint_class = RadioField(_l("Class (confirm)"), validate_choice=False)
+    invalid_reason = RadioField(_l("Why it is invalid"), validate_choice=False)
+    desk_apologised = BooleanField(_l("I apologised to the owner on behalf of the department"))
+    supervisor_apology_required = BooleanField(
+        _l("About service attitude or quality: the department supervisor must apologise")
+    )
+    municipal_cause = BooleanField(_l("Caused by municipal water, power, gas, roads, post or telecoms"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.channel.choices = list(CHANNEL_LABELS.items())
+        self.complaint_class.choices = [(c.value, label) for c, label in CLASS_LABELS.items()]
+        self.invalid_reason.choices = [(r.value, label) for r, label in INVALID_REASON_LABELS.items()]
+
+    def flags(self) -> dict[str, bool]:
+        return {
+            name: bool(getattr(self, name).data)
+            for name in (
+                "injury_or_major_loss",
+                "repeated_unresolved",
+                "about_developer_or_housing_quality",
+                "outside_managed_area",
+                "service_fault",
+            )
+        }
+
+    def values(self, suggested_class: str) -> dict:
+        cls = self.complaint_class.data or ""
+        grounds = []
+        if cls == ComplaintClass.MAJOR:
+            if self.injury_or_major_loss.data:
+                grounds.append(MajorGround.MAJOR_LOSS_OR_INJURY.value)
+            if self.repeated_unresolved.data:
+                grounds.append(MajorGround.UNDELIVERED_REPEATED.value)
+        return {
+            "complaint_class": cls,
+            "suggested_class": suggested_class,
+            "invalid_reason": (self.invalid_reason.data or None) if cls == ComplaintClass.INVALID else None,
+            "major_grounds": grounds,
+            "event_time": local_input(self.event_time),
+            "event_place": self.event_place.data or "",
+            "complained_department_id": self.complained_department_id.data,
+            "complained_person": self.complained_person.data or "",
+            "description": self.description.data or "",
+            "owner_request": self.owner_request.data or "",
+            "owner_contact": self.owner_contact.data or "",
+            "channel": self.channel.data or None,
+            "requested_at": local_input(self.requested_at),
+            "desk_apologised": bool(self.desk_apologised.data),
+            "supervisor_apology_required": bool(self.supervisor_apology_required.data),
+            "municipal_cause": bool(self.municipal_cause.data),
+        }
+
+
+class ActionForm(FlaskForm):
+    """A step on a complaint; `version` refuses a step based on what someone changed meanwhile."""
+
+    version = HiddenField()
+
+
+class PauseForm(ActionForm):
+    wait_reason = TextAreaField(
+        _l("What the complaint is waiting for"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
+    )
+
+
+class ExtensionForm(ActionForm):
+    requested_due = DateTimeLocalField(_l("New time limit"), format=_MINUTES, validators=[Optional()])
+    reason = TextAreaField(
+        _l("Reason for more time"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
+    )
+
+
+class DecideForm(ActionForm):
+    decision = RadioField(
+        _l("Decision"), choices=[("approve", _l("Approve")), ("refuse", _l("Refuse"))], validate_choice=False
+    )
+    note = TextAreaField(_l("Note"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2})
+
+
+class AnswerForm(ActionForm):
+    answer = TextAreaField(
+        _l("Answer given to the owner"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 3}
+    )
+    measures = TextAreaField(
+        _l("Measures taken"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
+    )
+    cause = StringField(_l("Cause found"), validators=[Length(max=200)], filters=[_strip])
+    responsible_person = StringField(_l("Person responsible"), validators=[Length(max=100)], filters=[_strip])
+    supervisor_apologised = BooleanField(_l("The department supervisor apologised"))
+    criticised = BooleanField(_l("The person is criticised in a notice"))
+    still_open = BooleanField(_l("Interim answer: handling goes on"))
+
+
+class ResolveForm(ActionForm):
+    measures = TextAreaField(
+        _l("Measures taken"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
+    )
+
+
+class InvalidForm(ActionForm):
+    explanation = TextAreaField(
+        _l("Explanation given to the owner"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
+    )
+    forwarded_to = StringField(_l("Forwarded to"), validators=[Length(max=200)], filters=[_strip])
+    reply = TextAreaField(
+        _l("Reply given to the owner"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
+    )
+
+
+class CallbackForm(ActionForm):
+    method = RadioField(_l("Call-back by"), validate_choice=False)
+    satisfaction = RadioField(_l("The owner's satisfaction"), validate_choice=False)
+    comment = TextAreaField(
+        _l("The owner's words"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.method.choices = list(CALLBACK_METHOD_LABELS.items())
+        self.satisfaction.choices = [(s.value, label) for s, label in SATISFACTION_LABELS.items()]
+
+
+class CapaForm(ActionForm):
+    root_cause = TextAreaField(_l("Root cause"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2})
+    correction = TextAreaField(
+        _l("Immediate correction"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
+    )
+    preventive_action = TextAreaField(
+        _l("Preventive action"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
+    )
+    owner_user_id = SelectField(_l("Owner of the action"), coerce=_optional_int, validate_choice=False)
+    due_on = DateField(_l("Due date"), validators=[Optional()])
+
+
+class CapaVerifyForm(ActionForm):
+    result = RadioField(
+        _l("Effect"),
+        choices=[("effective", _l("Effective")), ("not_effective", _l("Not effective"))],
+        validate_choice=False,
+    )
+    verification_note = TextAreaField(
+        _l("Note"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
+    )
