@@ -37,6 +37,7 @@ from webapp.org.access import check as _require
 from webapp.org.models import Department, Project, User
 from webapp.org.queries import users_with_roles as _users_with_roles
 from webapp.org.rules import (
+    DESK_ROLES,
     Permission,
     Role,
     is_allowed,
@@ -51,7 +52,6 @@ CALLBACK = "complaint_callback"
 ESCALATION = "complaint_major"
 CAPA = "complaint_capa"
 
-DESK_ROLES = (Role.RECEPTIONIST.value, Role.CS_SUPERVISOR.value)
 
 MAX_TEXT = 2000
 

@@ -28,6 +28,8 @@ class Role(StrEnum):
 COMPANY_ROLES = frozenset({Role.ADMIN, Role.GM, Role.VP, Role.QA})
 DEPARTMENT_ROLES = frozenset({Role.DEPT_SUPERVISOR, Role.STAFF})
 PROJECT_ROLES = frozenset(Role) - COMPANY_ROLES - DEPARTMENT_ROLES
+#: the customer-service desk: who receives, verifies and calls owners back (篇2, 篇4)
+DESK_ROLES = (Role.RECEPTIONIST.value, Role.CS_SUPERVISOR.value)
 
 
 class DepartmentKind(StrEnum):

@@ -27,6 +27,7 @@ from webapp.org.access import check as _require
 from webapp.org.models import Department, Project, User
 from webapp.org.queries import users_with_roles as _users_with_roles
 from webapp.org.rules import (
+    DESK_ROLES,
     Permission,
     Role,
     is_allowed_for_department,
@@ -42,8 +43,6 @@ VERIFY = "slip_verify"
 CALLBACK = "slip_callback"
 ESCALATION = "slip_escalation"
 
-#: the project roles that work the CS desk and verify (SLIP-03, SLIP-07)
-DESK_ROLES = (Role.RECEPTIONIST.value, Role.CS_SUPERVISOR.value)
 
 MAX_DESCRIPTION = 2000
 MAX_TEXT = 2000
