@@ -7,7 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from webapp.core.db import Base, ProjectScoped, utcnow
+from webapp.core.db import Base, ProjectScoped, Versioned, utcnow
 
 
 class AuditEvent(ProjectScoped, Base):
@@ -122,3 +122,50 @@ class RecordCounter(ProjectScoped, Base):
     series: so.Mapped[str] = so.mapped_column(sa.String(8))
     day: so.Mapped[date]
     last: so.Mapped[int] = so.mapped_column(default=0)
+
+
+class GroupRobot(Versioned, ProjectScoped, Base):
+    """A project's group robot (APP-04): a WeCom (企业微信) or DingTalk (钉钉) chat that is
+    told what the inbox is told for the project's urgent matters."""
+
+    __tablename__ = "group_robots"
+    __table_args__ = (sa.UniqueConstraint("project_id", name="uq_group_robots_project"),)
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: webapp.core.webhooks.WECOM or DINGTALK
+    kind: so.Mapped[str] = so.mapped_column(sa.String(10))
+    #: the robot's webhook address as the vendor shows it (it carries the robot's key)
+    url: so.Mapped[str] = so.mapped_column(sa.String(500))
+    #: DingTalk "加签" secret; empty for WeCom and for keyword-secured robots
+    secret: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    #: DingTalk keyword security: every message must contain it
+    keyword: so.Mapped[str | None] = so.mapped_column(sa.String(50))
+    enabled: so.Mapped[bool] = so.mapped_column(default=True)
+
+
+class WebhookDelivery(ProjectScoped, Base):
+    """One message for a group robot (the outbox): written in the transaction of the change
+    it announces, sent afterwards off the request path, retried until sent or given up."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        sa.Index("ix_webhook_deliveries_due", "sent_at", "gave_up_at", "next_attempt_at"),
+        sa.UniqueConstraint("dedupe_key", name="uq_webhook_deliveries_dedupe_key"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    robot_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("group_robots.id"), index=True)
+    #: the robot kind the payload was built for; a robot changed meanwhile is not sent it
+    kind: so.Mapped[str] = so.mapped_column(sa.String(10))
+    #: the vendor JSON body, as built by webapp.core.webhooks.build_payload
+    payload: so.Mapped[dict] = so.mapped_column(sa.JSON)
+    #: one message per announced event, however often a sweep runs
+    dedupe_key: so.Mapped[str | None] = so.mapped_column(sa.String(120))
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    attempts: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    next_attempt_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    sent_at: so.Mapped[datetime | None]
+    gave_up_at: so.Mapped[datetime | None]
+    last_error: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+
+    robot: so.Mapped[GroupRobot] = so.relationship()

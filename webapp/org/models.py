@@ -16,6 +16,9 @@ class Company(Base):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(100))
+    #: monthly reports cover the day after this one in the previous month up to this day
+    #: (篇4: the complaint summary covers the 26th to the 25th and is due on the 25th)
+    report_cutoff_day: so.Mapped[int] = so.mapped_column(sa.SmallInteger, default=25, server_default="25")
 
 
 class Project(Versioned, Scoped, Base):
