@@ -185,3 +185,87 @@ def make_complaint(session: so.Session, project: Project, received_by: User, **v
     session.add(complaint)
     session.flush()
     return complaint
+
+
+def make_service_item(session: so.Session, project: Project, department: Department, proposed_by: User, **values):
+    """A paid service item with a price the GM approved (SVC-01); `price_fen`,
+    `approved_by` (default: the proposer), `effective_from` (default: now) override."""
+    from webapp.core.clock import now
+    from webapp.paid_services.models import ServiceItem, ServicePrice
+
+    moment = values.pop("effective_from", None) or now()
+    price_fen = values.pop("price_fen", 8000)
+    approved_by = values.pop("approved_by", None) or proposed_by
+    item = ServiceItem(
+        project_id=project.id,
+        department_id=department.id,
+        name=values.pop("name", None) or f"日常保洁{_next()}",
+        unit_of_charge=values.pop("unit_of_charge", "小时"),
+        created_by_id=proposed_by.id,
+        created_at=moment,
+        **values,
+    )
+    session.add(item)
+    session.flush()
+    price = ServicePrice(
+        project_id=project.id, item_id=item.id, price_fen=price_fen, proposed_by_id=proposed_by.id,
+        proposed_at=moment, decision="approved", decided_by_id=approved_by.id, decided_at=moment,
+        effective_from=moment,
+    )
+    item.prices.append(price)
+    session.add(price)
+    session.flush()
+    return item
+
+
+def make_service_clearance(session: so.Session, project: Project, user: User, cleared_by: User, **values):
+    """User `user` trained and cleared for in-home work in `project` (SVC-03)."""
+    from webapp.core.clock import now
+    from webapp.paid_services.models import InHomeClearance
+
+    moment = values.pop("cleared_at", None) or now()
+    clearance = InHomeClearance(
+        project_id=project.id, user_id=user.id, trained_on=values.pop("trained_on", moment.date()),
+        cleared_by_id=cleared_by.id, cleared_at=moment, **values,
+    )
+    session.add(clearance)
+    session.flush()
+    return clearance
+
+
+def make_service_order(session: so.Session, project: Project, item, unit: Unit, registered_by: User, **values):
+    """A registered paid service order of one line of `item` at its approved price;
+    override any column (status, appointment_at, key_authorised…)."""
+    from datetime import timedelta
+
+    from webapp.core.clock import now
+    from webapp.paid_services.models import ServiceOrder, ServiceOrderLine
+
+    moment = values.pop("registered_at", None) or now()
+    quantity = values.pop("quantity_centi", 200)
+    price = item.prices[-1]
+    amount = (price.price_fen * quantity + 50) // 100
+    order = ServiceOrder(
+        project_id=project.id,
+        number=values.pop("number", None) or f"{project.code}-FW-{_next():06d}",
+        status=values.pop("status", "registered"),
+        department_id=item.department_id,
+        unit_id=unit.id,
+        contact=values.pop("contact", "13900001111"),
+        appointment_at=values.pop("appointment_at", None) or moment + timedelta(days=1),
+        registered_by_id=registered_by.id,
+        registered_at=moment,
+        lines_fen=amount,
+        total_fen=amount,
+        **values,
+    )
+    session.add(order)
+    session.flush()
+    order.lines.append(
+        ServiceOrderLine(
+            project_id=project.id, order_id=order.id, item_id=item.id, price_id=price.id, item_name=item.name,
+            unit_of_charge=item.unit_of_charge, price_fen=price.price_fen, quantity_centi=quantity, amount_fen=amount,
+        )
+    )
+    session.flush()
+    return order

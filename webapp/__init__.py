@@ -110,13 +110,24 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.estate.views import bp as estate_bp
     from webapp.inbox.views import bp as inbox_bp
     from webapp.org.views import bp as org_bp
+    from webapp.paid_services.views import bp as paid_services_bp
     from webapp.pwa import bp as pwa_bp
     from webapp.slips.views import bp as slips_bp
 
-    # the slips' photo and summary routes live in their own modules, on the same blueprint
-    for name in ("webapp.slips.photo_views", "webapp.slips.report_views"):
+    # a slice's secondary pages (the slips' photos and summary, the complaints' registers,
+    # the paid services' price list, jobs, summary and rentals) live in modules of their
+    # own, on the slice's blueprint
+    for name in (
+        "webapp.slips.photo_views",
+        "webapp.slips.report_views",
+        "webapp.complaints.report_views",
+        "webapp.paid_services.catalogue_views",
+        "webapp.paid_services.job_views",
+        "webapp.paid_services.report_views",
+        "webapp.paid_services.rental_views",
+    ):
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name)
 
-    for bp in (org_bp, inbox_bp, estate_bp, admin_bp, pwa_bp, slips_bp, complaints_bp):
+    for bp in (org_bp, inbox_bp, estate_bp, admin_bp, pwa_bp, slips_bp, complaints_bp, paid_services_bp):
         app.register_blueprint(bp)

@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+
 import click
 import sqlalchemy as sa
 from flask import Flask
@@ -14,6 +17,7 @@ from webapp.extensions import db
 
 user_cli = AppGroup("user", help="Manage users.")
 sla_cli = AppGroup("sla", help="Deadlines of complaints.")
+webhooks_cli = AppGroup("webhooks", help="Group-robot messages (WeCom, DingTalk).")
 
 
 @user_cli.command("create")
@@ -98,7 +102,7 @@ def sla_sweep():
 
     Safe to run as often as wanted, and from several machines at once: rows are taken with
     SKIP LOCKED and every notification has a dedupe key. Run it from the systemd timer in
-    deploy/systemd/ every few minutes.
+    deploy/systemd/ every few minutes. It ends with one pass of `flask webhooks deliver`.
     """
     from webapp.complaints.operations import notify_breaches, upgrade_overdue
     from webapp.core.clock import now
@@ -108,12 +112,62 @@ def sla_sweep():
     db.session.commit()
     notified = notify_breaches(db.session, moment)
     db.session.commit()
+    # CMP-07: the month's complaint analysis in its writers' work from its last week on
+    from webapp.complaints.report_operations import remind_analysis_due
+
+    remind_analysis_due(db.session, moment)
+    db.session.commit()
     click.echo(f"Upgraded {len(upgraded)} complaint(s) to major; {notified} new breach notification(s).")
+    _deliver_robot_messages(quiet=True)
+
+
+def _deliver_robot_messages(quiet: bool = False) -> bool:
+    """One pass of the outbox; echoes what it did (nothing when `quiet` and idle). False
+    when the pass ended on an error."""
+    from webapp.core import outbox
+    from webapp.core.clock import now
+
+    result = outbox.deliver_due(db.engine, now())
+    if result.handled or not quiet:
+        click.echo(
+            f"Group-robot messages: {result.sent} sent, {result.retrying} to retry, {result.gave_up} given up."
+        )
+    if result.error:
+        click.echo(f"Group-robot messages: {result.error}", err=True)
+    return result.error is None
+
+
+@webhooks_cli.command("deliver")
+@click.option("--follow", is_flag=True, help="Keep delivering until stopped (for a systemd service).")
+@click.option(
+    "--interval", default=5.0, show_default=True, type=click.FloatRange(min=0.5),
+    help="Seconds between passes with --follow.",
+)
+def webhooks_deliver(follow, interval):
+    """Send the group-robot messages that are due (APP-04), retrying failed ones on their
+    schedule. Safe to run beside another runner: each message is claimed by one.
+    deploy/systemd/estatedesk-webhooks.service runs it with --follow.
+    """
+    if not follow:
+        if not _deliver_robot_messages():
+            raise SystemExit(1)
+        return
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    try:
+        while not stop.is_set():
+            _deliver_robot_messages(quiet=True)
+            stop.wait(interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def register(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(sla_cli)
+    app.cli.add_command(webhooks_cli)
     app.cli.add_command(demo_command)
 
 

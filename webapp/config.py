@@ -70,6 +70,11 @@ class Config:
     #: printed QR labels point here (https://wy.example.com) instead of the host the
     #: sheet was printed from, e.g. when printing from an office-only address
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "").strip().rstrip("/") or None
+    #: group robots (APP-04) post only to WeCom's and DingTalk's hosts; a private
+    #: deployment's relay (or a test's 127.0.0.1 receiver) is added here, comma-separated
+    WEBHOOK_ALLOW_HOSTS = tuple(
+        host.strip().lower() for host in os.environ.get("WEBHOOK_ALLOW_HOSTS", "").split(",") if host.strip()
+    )
 
 
 class ProductionConfig(Config):

@@ -10,4 +10,16 @@ from webapp.complaints.models import (  # noqa: F401
 from webapp.core.models import AuditEvent, Notification, RecordCounter, Submission, WorkItem  # noqa: F401
 from webapp.estate.models import Building, Facility, Occupancy, Owner, Unit  # noqa: F401
 from webapp.org.models import AuthSession, Company, Department, Project, RoleAssignment, User  # noqa: F401
+from webapp.paid_services.models import (  # noqa: F401
+    ChecklistTick,
+    InHomeClearance,
+    QualityCheck,
+    RentalCommission,
+    ServiceAssignment,
+    ServiceItem,
+    ServiceOrder,
+    ServiceOrderLine,
+    ServicePrice,
+    ServiceSignature,
+)
 from webapp.slips.models import RectificationRound, Slip, SlipCallback, SlipPhoto  # noqa: F401

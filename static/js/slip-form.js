@@ -8,6 +8,8 @@
   "use strict";
 
   var FORM = "form[data-slip-form]";
+  // the visible "submit" button (the form also has a hidden default one and a search)
+  var MAIN_BUTTON = "button[type=submit]";
   var MAX_SIDE = 1600; // px, long side: about 300 KB a photo instead of 3-8 MB (SLIP-10)
   var QUALITY = 0.82;
   var REPLAY_EVERY = 30000; // ms, while something waits and the page is in view
@@ -360,7 +362,7 @@
 
   function submitForm(form, submitter) {
     sending = true;
-    var button = form.querySelector("[type=submit]");
+    var button = form.querySelector(MAIN_BUTTON);
     if (button) button.disabled = true;
     setValue(form, "captured_at", isoNow());
     return Promise.all(pending.slice()).then(function () {
@@ -384,7 +386,7 @@
     }).finally(function () {
       sending = false;
       var current = slipForm();
-      var again = current && current.querySelector("[type=submit]");
+      var again = current && current.querySelector(MAIN_BUTTON);
       if (again) again.disabled = false;
     });
   }
@@ -392,6 +394,8 @@
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.matches || !form.matches(FORM) || !window.FormData || !window.fetch) return;
+    // The owner picker's search button (without htmx) asks for the form back, not a slip.
+    if (event.submitter && event.submitter.name === "find_owner") return;
     event.preventDefault();
     if (!sending) submitForm(form, event.submitter);
   });
@@ -401,13 +405,7 @@
     if (input.matches && input.matches(FORM + " input[type=file][name=photos]")) onPhotosPicked(input);
   });
 
-  // Enter in the owner picker searches (SLIP-02); it does not send the whole slip.
-  document.addEventListener("keydown", function (event) {
-    var input = event.target;
-    if (event.key !== "Enter" || !window.htmx || !input.matches || !input.matches(FORM + " input[name=unit_query]")) return;
-    event.preventDefault();
-    window.htmx.trigger(input, "search");
-  });
+  // The owner picker (SLIP-02) is static/js/owner-picker.js.
 
   function start() {
     var form = slipForm();

@@ -175,6 +175,25 @@ def test_cmp05_important_extension_needs_the_gm(ctx, world):
     assert complaint.resolution_due_at == due + timedelta(days=1)
 
 
+def test_cmp05_an_approved_extension_reaches_the_minute_the_approver_saw(ctx, world):
+    """A clock started at 10:00:07.4 and extended to a whole minute must not show one
+    minute short of it (the stored extension is whole seconds, rounded up)."""
+    session, user, project, department = ctx
+    received = NOW + timedelta(seconds=7, microseconds=400_000)
+    complaint, _ = operations.record_complaint(
+        session, user("receptionist"), project, _values(department), received, None
+    )
+    operations.commit_handling(session, user("pm"), complaint, received + timedelta(minutes=20))
+    operations.start_handling(session, user("dept_supervisor"), complaint, received + timedelta(minutes=30))
+    asked_for = (complaint.resolution_due_at + timedelta(days=2)).replace(second=0, microsecond=0)
+    request = operations.request_extension(
+        session, user("pm"), complaint, asked_for, "等配件", received + timedelta(hours=1)
+    )
+    gm = session.scalar(sa.select(User).where(User.username == world.users[("gm", None)]))
+    operations.decide_extension(session, gm, complaint, request, True, None, received + timedelta(hours=2))
+    assert asked_for <= complaint.resolution_due_at < asked_for + timedelta(seconds=1)
+
+
 def test_waiting_pauses_the_resolution_clock_but_not_the_commitment(ctx):
     session, user, _, _ = ctx
     complaint = _record(ctx)
@@ -238,7 +257,8 @@ def test_cmp02_upgrade_after_one_month_with_reason_once(ctx, world):
     later = NOW + timedelta(days=31)
     assert operations.upgrade_overdue(session, later) == [complaint]
     assert complaint.complaint_class == "major" and "unresolved_one_month" in complaint.grounds
-    assert "one month" in complaint.upgrade_reason and complaint.upgraded_at == later
+    # a code, shown in the reader's language (test_complaint_major_pages)
+    assert complaint.upgrade_reason == operations.UPGRADE_REASON_CODE and complaint.upgraded_at == later
     assert sorted(i.assignee_role for i in _open(session, complaint, operations.ESCALATION)) == ["gm", "qa"]
     assert operations.upgrade_overdue(session, later + timedelta(hours=1)) == []
     session.flush()
@@ -273,3 +293,123 @@ def test_org02_other_projects_complaint_is_invisible_in_a_scoped_request(app, ct
         scoping.set_scope(frozenset({project.id}))
         found = set(session.scalars(sa.select(Complaint.id)))
         assert own.id in found and other.id not in found
+
+
+# ---------------------------------------------------------------------------- CMP-02 a/b marked by staff
+
+
+def _company_user(session, world, role):
+    return session.scalar(sa.select(User).where(User.username == world.users[(role, None)]))
+
+
+def _capas(session, complaint):
+    return list(session.scalars(sa.select(CorrectiveAction).where(CorrectiveAction.complaint_id == complaint.id)))
+
+
+def test_cmp02_qa_marks_an_important_complaint_major_the_clocks_follow_and_the_major_escalation_starts(ctx, world):
+    from webapp.core import notify
+
+    session, user, _, _ = ctx
+    complaint = _in_progress(ctx)  # important: resolution due in 3 days
+    handler_items = _open(session, complaint, operations.HANDLE)
+    assert {i.due_at for i in handler_items} == {NOW + timedelta(days=3)}
+    qa = _company_user(session, world, "qa")
+    marked_at = NOW + timedelta(days=1, hours=1)
+    operations.mark_major(session, qa, complaint, ["undelivered_repeated"], "第三次报修仍未解决", marked_at)
+    session.flush()
+    assert complaint.complaint_class == "major" and complaint.grounds == ["undelivered_repeated"]
+    # CMP-05 major: a clear answer within 2 days of the reception; not the server's upgrade
+    assert complaint.resolution_due_at == NOW + timedelta(days=2) and complaint.upgraded_at is None
+    assert {i.due_at for i in _open(session, complaint, operations.HANDLE)} == {NOW + timedelta(days=2)}
+    # CMP-04 major: QA and the GM the same day (of the marking)
+    escalation = _open(session, complaint, operations.ESCALATION)
+    assert sorted(i.assignee_role for i in escalation) == ["gm", "qa"]
+    assert {i.due_at for i in escalation} == {datetime(2026, 11, 26, 15, 59, 59, tzinfo=UTC)}
+    # CMP-09: the corrective and preventive action opens, in QA's work
+    assert len(_capas(session, complaint)) == 1
+    assert "complaint_capa" in {i.kind for i in notify.my_work(session, qa.id, qa.grants)}
+    event = session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.entity_id == complaint.id, AuditEvent.action == "complaint_marked_major")
+    ).one()
+    assert event.actor_id == qa.id and event.note == "第三次报修仍未解决"
+    assert event.changes["complaint_class"] == ["important", "major"]
+    assert event.changes["major_grounds"] == [None, "undelivered_repeated"]
+
+
+def test_cmp02_marked_before_the_hand_over_the_major_commitment_applies(ctx, world):
+    session, user, _, _ = ctx
+    complaint = _record(ctx, complaint_class="minor")  # handed to the PM today, handling starts within 2 days
+    assert complaint.handling_start_due_at == NOW + timedelta(days=2)
+    gm = _company_user(session, world, "gm")
+    operations.mark_major(session, user("pm"), complaint, ["major_loss_or_injury"], None, NOW + timedelta(hours=2))
+    session.flush()
+    assert complaint.commitment_due_at == datetime(2026, 11, 25, 15, 59, 59, tzinfo=UTC)
+    assert complaint.handling_start_due_at is None  # a major complaint has no separate start clock
+    assert {i.due_at for i in _open(session, complaint, operations.COMMIT)} == {complaint.commitment_due_at}
+    # the people a major complaint goes to may now take it into handling
+    operations.commit_handling(session, gm, complaint, NOW + timedelta(hours=3))
+    assert complaint.status == "committed" and _open(session, complaint, operations.COMMIT) == []
+
+
+def test_cmp05_marking_major_lapses_the_extensions(ctx):
+    session, user, _, _ = ctx
+    complaint = _in_progress(ctx, complaint_class="minor")
+    due = complaint.resolution_due_at
+    granted = operations.request_extension(session, user("pm"), complaint, due + timedelta(days=1), "等配件", NOW)
+    operations.decide_extension(session, user("pm"), complaint, granted, True, None, NOW)
+    operations.request_extension(session, user("pm"), complaint, due + timedelta(days=3), "还要等", NOW)
+    assert complaint.resolution_due_at == due + timedelta(days=1)
+    assert _open(session, complaint, operations.EXTENSION)
+    operations.mark_major(session, user("pm"), complaint, ["undelivered_repeated"], None, NOW + timedelta(hours=5))
+    session.flush()
+    assert complaint.extension_seconds == 0 and complaint.resolution_due_at == NOW + timedelta(days=2)
+    assert _open(session, complaint, operations.EXTENSION) == []
+
+
+def test_cmp02_on_a_major_complaint_only_the_grounds_change_and_the_servers_ground_stays(ctx, world):
+    session, user, _, _ = ctx
+    recorded_major = _record(ctx, complaint_class="major", major_grounds=["major_loss_or_injury"])
+    due = recorded_major.resolution_due_at
+    operations.mark_major(
+        session, user("pm"), recorded_major, ["major_loss_or_injury", "undelivered_repeated"], "又一次", NOW
+    )
+    session.flush()
+    assert recorded_major.grounds == ["major_loss_or_injury", "undelivered_repeated"]
+    assert recorded_major.resolution_due_at == due and len(_capas(session, recorded_major)) == 1
+    assert _open(session, recorded_major, operations.ESCALATION) == []
+    with pytest.raises(RuleViolation) as exc:  # nothing new to mark
+        operations.mark_major(
+            session, user("pm"), recorded_major, ["undelivered_repeated", "major_loss_or_injury"], None, NOW
+        )
+    assert exc.value.field == "major_grounds"
+
+    upgraded = _in_progress(ctx, complaint_class="minor")
+    later = NOW + timedelta(days=31)
+    operations.upgrade_overdue(session, later)
+    operations.mark_major(session, _company_user(session, world, "gm"), upgraded, ["undelivered_repeated"], None, later)
+    session.flush()
+    assert upgraded.grounds == ["undelivered_repeated", "unresolved_one_month"]
+    assert upgraded.upgraded_at == later and len(_capas(session, upgraded)) == 1
+    assert len(_open(session, upgraded, operations.ESCALATION)) == 2  # the server's, not again
+
+
+def test_cmp02_who_may_mark_and_what_is_refused(ctx, world):
+    session, user, _, _ = ctx
+    complaint = _in_progress(ctx)
+    for role in ("receptionist", "cs_supervisor", "pm_assistant", "dept_supervisor"):
+        with pytest.raises(operations.NotPermitted):
+            operations.mark_major(session, user(role), complaint, ["undelivered_repeated"], None, NOW)
+    with pytest.raises(operations.NotPermitted):
+        operations.mark_major(session, user("pm", "other"), complaint, ["undelivered_repeated"], None, NOW)
+    for grounds in ([], ["unresolved_one_month"], ["no_such_ground"]):
+        with pytest.raises(RuleViolation) as exc:
+            operations.mark_major(session, user("pm"), complaint, grounds, None, NOW)
+        assert exc.value.field == "major_grounds", grounds
+    invalid = _record(ctx, complaint_class="invalid", invalid_reason="external")
+    with pytest.raises(RuleViolation):
+        operations.mark_major(session, user("pm"), invalid, ["undelivered_repeated"], None, NOW)
+    closed = factories.make_complaint(session, session.get(Project, world.own.id), user("receptionist"), status="closed")
+    with pytest.raises(RuleViolation):
+        operations.mark_major(session, user("pm"), closed, ["undelivered_repeated"], None, NOW)
+    session.flush()
+    assert complaint.complaint_class == "important" and _capas(session, complaint) == []

@@ -43,6 +43,15 @@ SLIP_RECTIFIERS = frozenset({Role.ADMIN, Role.PM, Role.PM_ASSISTANT, Role.DEPT_S
 COMPLAINT_HANDLERS = frozenset({Role.ADMIN, Role.PM, Role.PM_ASSISTANT, Role.CS_SUPERVISOR})
 COMPLAINT_RECORDERS = COMPLAINT_HANDLERS | {Role.RECEPTIONIST}
 COMPLAINT_VIEWERS = ALL - {Role.STAFF, Role.PUBLICIST}
+# -- paid service order rows -- (the matrix's orders are the world department's: its supervisor's)
+SERVICE_DESK = frozenset({Role.ADMIN, Role.PM, Role.PM_ASSISTANT, Role.CS_SUPERVISOR, Role.RECEPTIONIST})
+SERVICE_ORDER_VIEWERS = SERVICE_DESK | {Role.GM, Role.VP, Role.QA, Role.DEPT_SUPERVISOR}
+# -- paid service catalogue rows -- (the matrix's item and staff are the world department's)
+SERVICE_READERS = ALL - {Role.PUBLICIST}
+PRICE_PROPOSERS = frozenset({Role.ADMIN, Role.CS_SUPERVISOR, Role.DEPT_SUPERVISOR})
+STAFF_CLEARERS = frozenset({Role.ADMIN, Role.PM, Role.DEPT_SUPERVISOR})
+RENTAL_HANDLERS = frozenset({Role.ADMIN, Role.PM, Role.PM_ASSISTANT, Role.CS_SUPERVISOR, Role.RECEPTIONIST})
+SERVICE_SUMMARY_READERS = COMPANY_ROLES | {Role.PM, Role.PM_ASSISTANT, Role.CS_SUPERVISOR, Role.DEPT_SUPERVISOR}
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,8 @@ ROUTES: dict[str, Route] = {
     "estate.site_labels": Route("GET", lambda p: f"/estate/projects/{p.id}/labels", LABEL_PRINTERS),
     "estate.import_units": Route("GET", lambda p: "/estate/import", EDITORS, project_bound=False),
     "estate.import_template": Route("GET", lambda p: "/estate/import/template.xlsx", EDITORS, project_bound=False),
+    # -- owner picker rows (the slip and complaint forms) --
+    "estate.owner_search": Route("GET", lambda p: f"/estate/owners/search?project={p.id}&q=1502", ALL),
     # administration: company-wide, the admin role only
     "admin.index": Route("GET", lambda p: "/admin/", ADMINS, project_bound=False),
     "admin.projects": Route("GET", lambda p: "/admin/projects", ADMINS, project_bound=False),
@@ -108,10 +119,16 @@ ROUTES: dict[str, Route] = {
     "admin.user_reset_password": Route("POST", lambda p: f"/admin/users/{p.staff_user_id}/reset-password", ADMINS),
     "admin.grant_add": Route("POST", lambda p: f"/admin/users/{p.staff_user_id}/grants", ADMINS),
     "admin.grant_revoke": Route("POST", lambda p: f"/admin/users/{p.staff_user_id}/grants/{p.grant_id}/revoke", ADMINS),
+    # -- admin robot rows --
+    "admin.robot": Route("GET", lambda p: f"/admin/projects/{p.id}/robot", ADMINS),
+    "admin.robot_edit": Route("POST", lambda p: f"/admin/projects/{p.id}/robot/edit", ADMINS),
+    # no robot is set up here: the admin is told to set one up, nothing is sent
+    "admin.robot_test": Route("POST", lambda p: f"/admin/projects/{p.id}/robot/test", ADMINS),
+    "admin.company": Route("GET", lambda p: "/admin/company", ADMINS, project_bound=False),
+    "admin.company_edit": Route("POST", lambda p: "/admin/company/edit", ADMINS, project_bound=False),
     # -- slips workflow rows --
     "slips.index": Route("GET", lambda p: "/slips/", ALL, project_bound=False),
     "slips.new": Route("GET", lambda p: f"/slips/new?facility={p.facility_id}", ALL),
-    "slips.owner_search": Route("GET", lambda p: f"/slips/owner-search?project={p.id}&q=1502", ALL),
     "slips.desk": Route("GET", lambda p: "/slips/desk", SLIP_DESK, project_bound=False),
     "slips.detail": Route("GET", lambda p: f"/slips/{p.slip_id}", ALL),
     "slips.receive": Route("POST", lambda p: f"/slips/{p.slip_id}/receive", SLIP_DESK),
@@ -144,6 +161,86 @@ ROUTES: dict[str, Route] = {
     "complaints.callback": Route("POST", lambda p: f"/complaints/{p.complaint_id}/callback", COMPLAINT_RECORDERS),
     "complaints.capa": Route("POST", lambda p: f"/complaints/{p.complaint_id}/capa", COMPLAINT_HANDLERS | {Role.QA, Role.GM}),
     "complaints.capa_verify": Route("POST", lambda p: f"/complaints/{p.complaint_id}/capa/verify", frozenset({Role.ADMIN, Role.QA})),
+    # -- complaint major-grounds rows: the PM, QA or the GM (by role, CMP-02 a/b) --
+    "complaints.mark_major": Route("POST", lambda p: f"/complaints/{p.complaint_id}/major", frozenset({Role.PM, Role.QA, Role.GM})),
+    # -- complaint report rows --
+    # the register and the monthly summary: QA, the GM and VP, the PM and assistant, the CS supervisor
+    "complaints.register": Route("GET", lambda p: f"/complaints/register?project={p.id}", EDITORS | COMPANY_ROLES),
+    "complaints.register_xlsx": Route("GET", lambda p: f"/complaints/register.xlsx?project={p.id}", EDITORS | COMPANY_ROLES),
+    "complaints.summary": Route("GET", lambda p: f"/complaints/summary?project={p.id}", EDITORS | COMPANY_ROLES),
+    "complaints.summary_xlsx": Route("GET", lambda p: f"/complaints/summary.xlsx?project={p.id}", EDITORS | COMPANY_ROLES),
+    # customer service (or QA) writes the analysis; the PM reviews it (nothing submitted: 422)
+    "complaints.save_analysis": Route(
+        "POST", lambda p: f"/complaints/summary/analysis?project={p.id}", frozenset({Role.ADMIN, Role.QA, Role.CS_SUPERVISOR})
+    ),
+    "complaints.review_analysis": Route(
+        "POST", lambda p: f"/complaints/summary/analysis/review?project={p.id}", frozenset({Role.ADMIN, Role.PM})
+    ),
+    # -- paid service job rows --
+    # the technicians' pages: "my jobs" for whoever does paid jobs; a job (a completed one,
+    # awaiting the owner) only for the technician dispatched on it, the project's staff member
+    "paid_services.jobs": Route("GET", lambda p: "/services/jobs", frozenset({Role.ADMIN, Role.DEPT_SUPERVISOR, Role.STAFF}), project_bound=False),
+    "paid_services.job": Route("GET", lambda p: f"/services/jobs/{p.job_order_id}", frozenset({Role.STAFF})),
+    "paid_services.job_start": Route("POST", lambda p: f"/services/jobs/{p.job_order_id}/start", frozenset({Role.STAFF})),
+    "paid_services.job_tick": Route("POST", lambda p: f"/services/jobs/{p.job_order_id}/tick", frozenset({Role.STAFF})),
+    "paid_services.job_complete": Route("POST", lambda p: f"/services/jobs/{p.job_order_id}/complete", frozenset({Role.STAFF})),
+    "paid_services.job_signing": Route("GET", lambda p: f"/services/jobs/{p.job_order_id}/sign", frozenset({Role.STAFF})),
+    # nothing drawn and no content hash: refused as changed meanwhile (409), nothing signed
+    "paid_services.job_sign": Route("POST", lambda p: f"/services/jobs/{p.job_order_id}/sign", frozenset({Role.STAFF})),
+    "paid_services.job_refuse": Route("POST", lambda p: f"/services/jobs/{p.job_order_id}/refuse", frozenset({Role.STAFF})),
+    # -- paid service order rows --
+    # the list: whoever works with paid services (a technician sees the orders they are on)
+    "paid_services.index": Route("GET", lambda p: "/services/", ALL - {Role.PUBLICIST}, project_bound=False),
+    "paid_services.new": Route("GET", lambda p: "/services/orders/new", SERVICE_DESK, project_bound=False),
+    # a registered order nobody is dispatched on: the staff member is not on it
+    "paid_services.detail": Route("GET", lambda p: f"/services/orders/{p.service_order_id}", SERVICE_ORDER_VIEWERS),
+    "paid_services.print_registration": Route(
+        "GET", lambda p: f"/services/orders/{p.service_order_id}/print", SERVICE_ORDER_VIEWERS
+    ),
+    "paid_services.edit": Route(
+        "GET", lambda p: f"/services/orders/{p.service_order_id}/edit", SERVICE_DESK | {Role.DEPT_SUPERVISOR}
+    ),
+    # no version posted: refused as changed meanwhile (409), nothing changes
+    "paid_services.dispatch": Route(
+        "POST", lambda p: f"/services/orders/{p.service_order_id}/dispatch", frozenset({Role.ADMIN, Role.DEPT_SUPERVISOR})
+    ),
+    "paid_services.cancel": Route(
+        "POST", lambda p: f"/services/orders/{p.service_order_id}/cancel", SERVICE_DESK | {Role.DEPT_SUPERVISOR}
+    ),
+    "paid_services.check_quality": Route(
+        "POST",
+        lambda p: f"/services/orders/{p.service_order_id}/quality",
+        frozenset({Role.ADMIN, Role.CS_SUPERVISOR, Role.DEPT_SUPERVISOR}),
+    ),
+    "paid_services.signature_image": Route(
+        "GET", lambda p: f"/services/signatures/{p.service_signature_id}.png", SERVICE_ORDER_VIEWERS
+    ),
+    # -- paid service catalogue rows --
+    # steps posted without a version are refused as changed meanwhile (409): nothing changes
+    "paid_services.catalogue": Route("GET", lambda p: f"/services/items?project={p.id}", SERVICE_READERS),
+    "paid_services.catalogue_print": Route("GET", lambda p: f"/services/items/print?project={p.id}", SERVICE_READERS),
+    "paid_services.item_new": Route("GET", lambda p: "/services/items/new", PRICE_PROPOSERS, project_bound=False),
+    "paid_services.item": Route("GET", lambda p: f"/services/items/{p.service_item_id}", SERVICE_READERS),
+    "paid_services.item_propose_price": Route("POST", lambda p: f"/services/items/{p.service_item_id}/price", PRICE_PROPOSERS),
+    "paid_services.item_decide": Route("POST", lambda p: f"/services/items/{p.service_item_id}/decide", frozenset({Role.ADMIN, Role.GM})),
+    "paid_services.item_withdraw": Route(
+        "POST", lambda p: f"/services/items/{p.service_item_id}/withdraw", PRICE_PROPOSERS | {Role.GM}
+    ),
+    # nothing typed: the training date is missing, the reason too (422)
+    "paid_services.staff": Route("GET", lambda p: f"/services/staff?project={p.id}", STAFF_CLEARERS),
+    "paid_services.staff_clear": Route(
+        "POST", lambda p: f"/services/staff/{p.staff_user_id}/clear?project={p.id}", STAFF_CLEARERS
+    ),
+    "paid_services.clearance_revoke": Route("POST", lambda p: f"/services/clearances/{p.clearance_id}/revoke", STAFF_CLEARERS),
+    "paid_services.rentals": Route("GET", lambda p: "/services/rentals", RENTAL_HANDLERS, project_bound=False),
+    "paid_services.rental_new": Route("GET", lambda p: "/services/rentals/new", RENTAL_HANDLERS, project_bound=False),
+    "paid_services.rental": Route("GET", lambda p: f"/services/rentals/{p.rental_id}", RENTAL_HANDLERS),
+    "paid_services.rental_print": Route("GET", lambda p: f"/services/rentals/{p.rental_id}/print", RENTAL_HANDLERS),
+    "paid_services.rental_list": Route("POST", lambda p: f"/services/rentals/{p.rental_id}/list", RENTAL_HANDLERS),
+    "paid_services.rental_let": Route("POST", lambda p: f"/services/rentals/{p.rental_id}/let", RENTAL_HANDLERS),
+    "paid_services.rental_withdraw": Route("POST", lambda p: f"/services/rentals/{p.rental_id}/withdraw", RENTAL_HANDLERS),
+    "paid_services.summary": Route("GET", lambda p: f"/services/summary?project={p.id}", SERVICE_SUMMARY_READERS),
+    "paid_services.summary_xlsx": Route("GET", lambda p: f"/services/summary.xlsx?project={p.id}", SERVICE_SUMMARY_READERS),
 }
 
 REFUSED = {403, 404}
@@ -154,6 +251,87 @@ def test_org02_every_route_of_the_app_is_in_the_matrix(app):
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert endpoints - set(ROUTES) == set(), "add the new routes to ROUTES"
     assert set(ROUTES) - endpoints == set(), "remove routes that no longer exist"
+
+
+def _service_job(session, world, key: str, project: Project, department: Department):
+    """-- paid service job rows --: a job the project's staff member did, awaiting the owner."""
+    from datetime import timedelta
+
+    from webapp.core.clock import now
+    from webapp.estate.models import Unit
+    from webapp.paid_services.models import ServiceAssignment
+
+    def user(role: str) -> User:
+        return session.scalar(sa.select(User).where(User.username == world.users[(role, key)]))
+
+    moment = now()
+    supervisor = user("dept_supervisor")
+    item = factories.make_service_item(session, project, department, supervisor)
+    order = factories.make_service_order(
+        session, project, item, session.get(Unit, world.projects[key].unit_id), user("receptionist"),
+        status="completed", owner_id=world.projects[key].owner_id, contact=None, work_done="保洁",
+        started_at=moment - timedelta(hours=2), finished_at=moment - timedelta(hours=1),
+    )
+    session.add(ServiceAssignment(project_id=project.id, order_id=order.id, technician_id=user("staff").id,
+                                  assigned_by_id=supervisor.id, assigned_at=moment))
+    session.flush()
+    return order
+
+
+def _service_order(session, world, key: str, project: Project, department: Department, store) -> tuple[int, int]:
+    """-- paid service order rows --: an order registered at the desk, nobody dispatched yet,
+    and the id of an owner's signature (its image stored) on another order."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    from webapp.core.clock import now
+    from webapp.core.media import new_key
+    from webapp.estate.models import Unit
+    from webapp.paid_services.models import ServiceSignature
+
+    def user(role: str) -> User:
+        return session.scalar(sa.select(User).where(User.username == world.users[(role, key)]))
+
+    unit = session.get(Unit, world.projects[key].unit_id)
+    item = factories.make_service_item(session, project, department, user("dept_supervisor"))
+    order = factories.make_service_order(session, project, item, unit, user("receptionist"),
+                                         owner_id=world.projects[key].owner_id)
+    signed = factories.make_service_order(session, project, item, unit, user("receptionist"), status="signed")
+    image = Image.new("L", (300, 100), 255)
+    ImageDraw.Draw(image).line([(20, 80), (120, 20), (280, 70)], fill=0, width=4)
+    png = io.BytesIO()
+    image.save(png, "PNG")
+    image_key = new_key(".png")
+    store.save(image_key, png.getvalue())
+    signature = ServiceSignature(
+        project_id=project.id, order_id=signed.id, signer_name=f"{key}业主", signed_at=now(), content_hash="0" * 64,
+        signed_content="{}", image_key=image_key, refused=False, satisfaction=5, recorded_by_id=user("staff").id,
+    )
+    session.add(signature)
+    session.flush()
+    return order.id, signature.id
+
+
+def _service_catalogue(session, world, key: str, project: Project, department: Department) -> tuple[int, int, int]:
+    """-- paid service catalogue rows --: an approved item of the department, the project's
+    staff member cleared for work in homes, and a rental commission just applied for."""
+    from webapp.core.clock import now
+    from webapp.paid_services.models import RentalCommission
+
+    def user(role: str) -> User:
+        return session.scalar(sa.select(User).where(User.username == world.users[(role, key)]))
+
+    item = factories.make_service_item(session, project, department, user("dept_supervisor"))
+    clearance = factories.make_service_clearance(session, project, user("staff"), user("pm"))
+    rental = RentalCommission(
+        project_id=project.id, number=f"{project.code}-WT-0001", status="applied", unit_id=world.projects[key].unit_id,
+        owner_id=world.projects[key].owner_id, asking_rent_fen=300000, commission_rate_bp=800, applied_at=now(),
+        recorded_by_id=user("receptionist").id,
+    )
+    session.add(rental)
+    session.flush()
+    return item.id, clearance.id, rental.id
 
 
 def _arrange(app, world):
@@ -178,6 +356,16 @@ def _arrange(app, world):
             ids.photo_id = factories.make_slip_photos(db.session, photo_slip, staff, store_from_app(app))[0].id
             receptionist = db.session.scalar(sa.select(User).where(User.username == world.users[("receptionist", key)]))
             ids.complaint_id = factories.make_complaint(db.session, project, receptionist).id
+            # -- paid service job rows --
+            ids.job_order_id = _service_job(db.session, world, key, project, department).id
+            # -- paid service order rows --
+            ids.service_order_id, ids.service_signature_id = _service_order(
+                db.session, world, key, project, department, store_from_app(app)
+            )
+            # -- paid service catalogue rows --
+            ids.service_item_id, ids.clearance_id, ids.rental_id = _service_catalogue(
+                db.session, world, key, project, department
+            )
         db.session.commit()
 
 

@@ -6,8 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import csrf_token, post
+from webapp.core.models import GroupRobot
 from webapp.extensions import db
-from webapp.org.models import Department, Project, RoleAssignment, User
+from webapp.org.models import Company, Department, Project, RoleAssignment, User
 from webapp.org.rules import (
     COMPANY_ROLES,
     DEPARTMENT_ROLES,
@@ -51,6 +52,11 @@ ROUTES = [
     ("POST", "/admin/users/{u}/enable"),
     ("POST", "/admin/users/{u}/grants"),
     ("POST", "/admin/users/{u}/grants/{g}/revoke"),
+    ("GET", "/admin/projects/{p}/robot"),
+    ("POST", "/admin/projects/{p}/robot/edit"),
+    ("POST", "/admin/projects/{p}/robot/test"),
+    ("GET", "/admin/company"),
+    ("POST", "/admin/company/edit"),
 ]
 
 #: a body that would succeed for an administrator, so a 403 is the check, not bad input
@@ -63,6 +69,11 @@ BODIES = {
     "/admin/users/{u}/edit": {"version": "1", "display_name": "被改名"},
     "/admin/users/{u}/reset-password": {"password": "hijacked-pass-1"},
     "/admin/users/{u}/grants": {"role": "admin", "project": "", "department": ""},
+    "/admin/projects/{p}/robot/edit": {
+        "version": "", "kind": "wecom", "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=intruder",
+        "enabled": "y",
+    },
+    "/admin/company/edit": {"name": "被改名", "cutoff_day": "10"},
 }
 
 
@@ -85,6 +96,10 @@ def _snapshot(app) -> tuple:
             db.session.scalars(sa.select(Department.name).order_by(Department.id)).all(),
             db.session.execute(sa.select(User.username, User.display_name, User.password_hash, User.active).order_by(User.id)).all(),
             db.session.execute(sa.select(RoleAssignment.user_id, RoleAssignment.role).order_by(RoleAssignment.id)).all(),
+            db.session.execute(sa.select(Company.name, Company.report_cutoff_day).order_by(Company.id)).all(),
+            db.session.execute(
+                sa.select(GroupRobot.url).execution_options(all_projects=True).order_by(GroupRobot.id)
+            ).all(),
         )
 
 

@@ -72,7 +72,7 @@ def _add_many(app, project_id: int, building: str, units: int) -> None:
 
 def test_slip02_owner_search_fragment_lists_units_with_people_and_masked_phones(client, world, login):
     login(world.users[("staff", "own")])
-    response = client.get(f"/slips/owner-search?project={world.own.id}&q=1502", headers=HX)
+    response = client.get(f"/estate/owners/search?project={world.own.id}&q=1502", headers=HX)
     assert response.status_code == 200
     html = _html(response).strip()
     assert "<html" not in html and html.startswith('<div id="owner-choices"')
@@ -82,20 +82,20 @@ def test_slip02_owner_search_fragment_lists_units_with_people_and_masked_phones(
     assert f'value="{world.own.unit_id}:"' in html  # the unit itself, someone not on record
     assert 'name="owner_choice"' in html and 'type="radio"' in html
     # the other project's unit 1502 never appears, even without naming a project
-    html = _html(client.get("/slips/owner-search?q=1502", headers=HX))
+    html = _html(client.get("/estate/owners/search?q=1502", headers=HX))
     assert world.other.owner_name not in html and "137****3333" not in html and "other1栋" not in html
-    html = _html(client.get(f"/slips/owner-search?q={world.other.owner_name}", headers=HX))
+    html = _html(client.get(f"/estate/owners/search?q={world.other.owner_name}", headers=HX))
     assert 'type="radio"' not in html and "137****3333" not in html
-    assert client.get(f"/slips/owner-search?project={world.other.id}&q=1502", headers=HX).status_code == 404
+    assert client.get(f"/estate/owners/search?project={world.other.id}&q=1502", headers=HX).status_code == 404
 
 
 def test_slip02_owner_search_finds_by_owner_name_and_shows_at_most_ten_units(app, client, world, login):
     _add_many(app, world.own.id, "9栋", 12)
     login(world.users[("receptionist", "own")])
-    html = _html(client.get(f"/slips/owner-search?project={world.own.id}&q=9栋", headers=HX))
+    html = _html(client.get(f"/estate/owners/search?project={world.own.id}&q=9栋", headers=HX))
     assert len(set(re.findall(r'value="(\d+):', html))) == 10
     assert "9栋 0101" in html and "住户0" in html and "租户0" in html
-    html = _html(client.get(f"/slips/owner-search?project={world.own.id}&q=租户11", headers=HX))
+    html = _html(client.get(f"/estate/owners/search?project={world.own.id}&q=租户11", headers=HX))
     assert "9栋 1201" in html and len(set(re.findall(r'value="(\d+):', html))) == 1
 
 
@@ -103,11 +103,11 @@ def test_slip02_owner_search_runs_the_same_number_of_queries_for_5_or_50_units(a
     _add_many(app, world.own.id, "5栋", 5)
     _add_many(app, world.own.id, "50栋", 50)
     login(world.users[("staff", "own")])
-    client.get(f"/slips/owner-search?project={world.own.id}&q=5栋", headers=HX)  # warm up
+    client.get(f"/estate/owners/search?project={world.own.id}&q=5栋", headers=HX)  # warm up
     with queries() as few:
-        small = _html(client.get(f"/slips/owner-search?project={world.own.id}&q=5栋", headers=HX))
+        small = _html(client.get(f"/estate/owners/search?project={world.own.id}&q=5栋", headers=HX))
     with queries() as many:
-        large = _html(client.get(f"/slips/owner-search?project={world.own.id}&q=50栋", headers=HX))
+        large = _html(client.get(f"/estate/owners/search?project={world.own.id}&q=50栋", headers=HX))
     assert small.count('type="radio"') == 5 * 3 and large.count('type="radio"') == 10 * 3
     assert len(many) == len(few), many
 
@@ -116,7 +116,7 @@ def test_slip02_filing_form_has_the_picker_and_no_list_of_every_unit(client, wor
     login(world.users[("staff", "own")])
     html = _html(client.get("/slips/new"))
     assert 'name="unit_query"' in html and 'id="owner-choices"' in html
-    assert f'hx-get="/slips/owner-search?project={world.own.id}"' in html
+    assert f'hx-get="/estate/owners/search?project={world.own.id}"' in html
     assert 'name="unit_id"' not in html and "<select" not in html
 
 
@@ -194,6 +194,21 @@ def test_slip02_without_scripts_several_matches_are_offered_and_every_value_kept
     assert response.status_code == 303, _html(response)
     slip = _slips(app)[-1]
     assert (slip.unit_id, slip.owner_id) == (second_unit, second_owner)
+
+
+def test_slip02_without_scripts_the_search_button_offers_the_matches_and_keeps_every_value(app, client, world, login):
+    second_unit, (second_owner,) = _add_unit(app, world.own.id, "2栋", "1502", [("钱六", "13688889999")])
+    login(world.users[("staff", "own")])
+    html = _html(client.get("/slips/new"))
+    assert 'name="find_owner"' in html and "formnovalidate" in html and "js/owner-picker.js" in html
+    response = _file(client, find_owner="1", unit_query="1502", owner_contact="钱先生", submission_key="k-search")
+    html = _html(response)
+    assert response.status_code == 200 and 'id="unit_query-error"' not in html
+    assert f'value="{world.own.unit_id}:{world.own.owner_id}"' in html
+    assert f'value="{second_unit}:{second_owner}"' in html and "136****9999" in html
+    assert "13688889999" not in html and world.other.owner_name not in html
+    assert 'value="1502"' in html and "楼道灯不亮" in html and 'value="钱先生"' in html and 'value="k-search"' in html
+    assert _slips(app) == []
 
 
 def test_slip02_owner_not_at_that_unit_is_refused(app, client, world, login):

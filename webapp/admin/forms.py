@@ -5,9 +5,18 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
+from webapp.core.webhooks import DINGTALK, WECOM
 from webapp.org.labels import DEPARTMENT_KIND_LABELS, ROLE_LABELS
 from webapp.org.rules import DepartmentKind, Role
 
@@ -115,3 +124,61 @@ class GrantForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+class DayOfMonthField(IntegerField):
+    """A whole number; anything else is refused with words about days, not integers."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l("Enter a day of the month, 1 to 31.")) from None
+
+
+class CompanyForm(FlaskForm):
+    name = StringField(_l("Company name"), filters=[_strip], validators=[DataRequired(), Length(max=100)])
+    # the rule (1–31) is checked by the operation, with its own message next to the field
+    cutoff_day = DayOfMonthField(
+        _l("Monthly report cut-off day"),
+        validators=[InputRequired(message=_l("Enter a day of the month, 1 to 31."))],
+        description=_l(
+            "Monthly reports cover the day after the cut-off day in the previous month up to the "
+            "cut-off day; in a shorter month the period ends on its last day. The SOP sets the 25th."
+        ),
+    )
+
+
+ROBOT_KIND_LABELS = {WECOM: _l("WeCom (企业微信)"), DINGTALK: _l("DingTalk (钉钉)")}
+
+
+class RobotForm(FlaskForm):
+    """A project's group robot. The secret is never rendered back: empty keeps it."""
+
+    kind = RadioField(
+        _l("Group chat service"),
+        choices=list(ROBOT_KIND_LABELS.items()),
+        default=WECOM,
+        validators=[InputRequired(message=_l("Choose WeCom or DingTalk."))],
+    )
+    url = StringField(
+        _l("Webhook address"),
+        filters=[_strip],
+        validators=[DataRequired(message=_l("Paste the robot's webhook address.")), Length(max=500)],
+        description=_l("Copy it from the robot's settings in the group chat."),
+    )
+    secret = PasswordField(
+        _l("Secret (DingTalk signing, 加签)"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=200)],
+        description=_l("Only for a DingTalk robot secured by signing; it starts with SEC."),
+    )
+    clear_secret = BooleanField(_l("Remove the saved secret"))
+    keyword = StringField(
+        _l("Keyword (DingTalk)"),
+        filters=[_strip],
+        validators=[Optional(), Length(max=50)],
+        description=_l("Only for a DingTalk robot secured by a keyword: every message carries it."),
+    )
+    enabled = BooleanField(_l("Post urgent matters to this group"), default=True)
+    version = HiddenField()

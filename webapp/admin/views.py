@@ -1,4 +1,5 @@
-"""Administration: projects, departments, users and their roles (ORG-01).
+"""Administration: projects, departments, users and their roles (ORG-01), the company's
+settings and each project's group robot (APP-04).
 
 Views parse and render; every change goes through webapp.org.operations, which writes the
 audit event. The whole blueprint needs MANAGE_PEOPLE (ORG-02); a project-scoped record
@@ -15,15 +16,19 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from webapp.admin.forms import (
+    CompanyForm,
     ConfirmForm,
     DepartmentForm,
     GrantForm,
     PasswordResetForm,
     ProjectForm,
+    RobotForm,
     UserCreateForm,
     UserEditForm,
 )
-from webapp.core import audit, locking
+from webapp.complaints.rules import DEFAULT_CUTOFF_DAY
+from webapp.core import audit, locking, outbox
+from webapp.core.clock import now
 from webapp.core.htmx import render
 from webapp.core.rulekit import RuleViolation
 from webapp.core.web import message
@@ -31,7 +36,7 @@ from webapp.extensions import db
 from webapp.org import operations
 from webapp.org.access import require
 from webapp.org.labels import DEPARTMENT_KIND_LABELS
-from webapp.org.models import Department, Project, RoleAssignment, User
+from webapp.org.models import Company, Department, Project, RoleAssignment, User
 from webapp.org.rules import Permission
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -467,3 +472,118 @@ def grant_revoke(user_id: int, grant_id: int):
         db.session.commit()
         flash(gettext("Role revoked."), "success")
     return redirect(url_for("admin.user", user_id=user.id), code=303)
+
+
+# Company ------------------------------------------------------------------------------
+
+
+def _the_company() -> Company | None:
+    """One deployment serves one company (see operations.company_for_new_project)."""
+    return db.session.scalar(sa.select(Company).order_by(Company.id).limit(1))
+
+
+def _company_page(company: Company | None, form: CompanyForm, status: int = 200):
+    return render_template(
+        "admin/company.html",
+        company=company,
+        form=form,
+        events=audit.timeline(db.session, company) if company else [],
+    ), status
+
+
+@bp.get("/company")
+def company():
+    company = _the_company()
+    form = CompanyForm(
+        formdata=None,
+        name=company.name if company else DEFAULT_COMPANY_NAME,
+        cutoff_day=company.report_cutoff_day if company else DEFAULT_CUTOFF_DAY,
+    )
+    return _company_page(company, form)
+
+
+@bp.post("/company/edit")
+def company_edit():
+    company = _the_company()
+    form = CompanyForm()
+    if not form.validate():
+        return _company_page(company, form, 422)
+    try:
+        company = company or operations.company_for_new_project(db.session, DEFAULT_COMPANY_NAME)
+        operations.update_company(
+            db.session, _actor(), company, name=form.name.data, cutoff_day=form.cutoff_day.data
+        )
+    except RuleViolation as exc:
+        db.session.rollback()
+        _add_error(form, exc)
+        return _company_page(_the_company(), form, 422)
+    db.session.commit()
+    flash(gettext("Saved."), "success")
+    return redirect(url_for("admin.company"), code=303)
+
+
+# Group robot (APP-04) -----------------------------------------------------------------
+
+
+def _robot_page(project: Project, robot, form: RobotForm, status: int = 200):
+    return render_template(
+        "admin/robot.html",
+        project=project,
+        robot=robot,
+        form=form,
+        deliveries=outbox.recent_deliveries(db.session, project.id),
+        headline=outbox.headline,
+        error_label=outbox.error_label,
+        confirm_form=ConfirmForm(formdata=None),
+        events=audit.timeline(db.session, robot) if robot else [],
+    ), status
+
+
+@bp.get("/projects/<int:project_id>/robot")
+def robot(project_id: int):
+    project = _scoped_project(project_id)
+    robot = outbox.robot_of(db.session, project.id)
+    return _robot_page(project, robot, RobotForm(formdata=None, obj=robot))
+
+
+@bp.post("/projects/<int:project_id>/robot/edit")
+def robot_edit(project_id: int):
+    project = _scoped_project(project_id)
+    robot = outbox.robot_of(db.session, project.id)
+    form = RobotForm()
+    return _save_edit(
+        robot,
+        form,
+        lambda status: _robot_page(project, outbox.robot_of(db.session, project.id), form, status),
+        lambda: outbox.save_robot(
+            db.session,
+            _actor(),
+            project,
+            robot,
+            version=form.version.data,
+            kind=form.kind.data,
+            url=form.url.data,
+            secret=form.secret.data,
+            clear_secret=form.clear_secret.data,
+            keyword=form.keyword.data,
+            enabled=form.enabled.data,
+            allow_hosts=outbox.configured_allow_hosts(),
+        ),
+        url_for("admin.robot", project_id=project.id),
+    )
+
+
+@bp.post("/projects/<int:project_id>/robot/test")
+def robot_test(project_id: int):
+    """The one message sent inside a request: the admin asked for it and waits for it."""
+    project = _scoped_project(project_id)
+    robot = outbox.robot_of(db.session, project.id)
+    if robot is None:
+        flash(gettext("Set up the robot first."), "error")
+    else:
+        result = outbox.send_test_message(robot, project.name, now())
+        if result.ok:
+            flash(gettext("The test message was delivered: check the group chat."), "success")
+        else:
+            flash(gettext("The test message was not delivered: %(reason)s", reason=result.reason), "error")
+    return redirect(url_for("admin.robot", project_id=project.id), code=303)

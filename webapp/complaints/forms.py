@@ -5,11 +5,26 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields import DateField, DateTimeLocalField
 from wtforms.validators import Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
-from webapp.complaints.rules import ComplaintClass, InvalidReason, MajorGround, Satisfaction
+from webapp.complaints.rules import (
+    STAFF_MAJOR_GROUNDS,
+    ComplaintClass,
+    InvalidReason,
+    MajorGround,
+    Satisfaction,
+)
 from webapp.core import audit
 from webapp.core.idempotency import new_key
 from webapp.slips.forms import local_input
@@ -62,6 +77,9 @@ CHANNEL_LABELS = {
 
 CALLBACK_METHOD_LABELS = {"visit": _l("Visit"), "phone": _l("Phone call")}
 
+#: QA's verification of a corrective action (CMP-09)
+VERIFICATION_LABELS = {"effective": _l("Effective"), "not_effective": _l("Not effective")}
+
 _MINUTES = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
@@ -96,6 +114,10 @@ class ComplaintForm(FlaskForm):
     owner_request = TextAreaField(
         _l("What the owner asks for"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
     )
+    #: CMP-03 "linked to the owner and unit when known": the estate's owner picker, the
+    #: words typed and the radio button picked ("unitId:ownerId", "unitId:" for the unit alone)
+    unit_query = StringField(_l("Owner's unit"), validators=[Length(max=100)], filters=[_strip])
+    owner_choice = StringField(validators=[Length(max=40)], filters=[_strip])
     owner_contact = StringField(
         _l("Owner's name, unit and phone"), validators=[Length(max=100)], filters=[_strip]
     )
@@ -244,11 +266,22 @@ class CapaForm(ActionForm):
 
 
 class CapaVerifyForm(ActionForm):
-    result = RadioField(
-        _l("Effect"),
-        choices=[("effective", _l("Effective")), ("not_effective", _l("Not effective"))],
-        validate_choice=False,
-    )
+    result = RadioField(_l("Effect"), choices=list(VERIFICATION_LABELS.items()), validate_choice=False)
     verification_note = TextAreaField(
         _l("Note"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
+    )
+
+
+class MajorGroundsForm(ActionForm):
+    """CMP-02 a/b marked after reception by the PM, QA or the GM."""
+
+    major_grounds = SelectMultipleField(
+        _l("Why it is major"),
+        choices=[(g.value, label) for g, label in GROUND_LABELS.items() if g in STAFF_MAJOR_GROUNDS],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=False,
+    )
+    major_note = TextAreaField(
+        _l("What shows it"), validators=[Length(max=500)], filters=[_strip], render_kw={"rows": 2}
     )

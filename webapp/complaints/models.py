@@ -220,3 +220,33 @@ class CorrectiveAction(ProjectScoped, Base):
 
     complaint: so.Mapped[Complaint] = so.relationship(back_populates="corrective_actions")
     owner_user: so.Mapped[User | None] = so.relationship(foreign_keys=[owner_user_id])  # noqa: F821
+
+
+class ComplaintMonthlyReport(Versioned, ProjectScoped, Base):
+    """The analysis report of 投诉情况月汇总表 (CMP-07, 篇4 §4.5, 篇3 §4.9): customer service
+    writes it for one report period and submits it to the project manager, who marks it
+    reviewed. The figures are computed when shown (webapp.complaints.reports); this row
+    keeps the words and who signed them off. The sweep creates it, empty, when the
+    period's last week starts, so that the reminder has a record to point at."""
+
+    __tablename__ = "complaint_monthly_reports"
+    __table_args__ = (
+        sa.UniqueConstraint("project_id", "period_start", name="uq_complaint_monthly_reports_project_period"),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    #: the report period, local dates, both included (rules.report_period); due on period_end
+    period_start: so.Mapped[date]
+    period_end: so.Mapped[date]
+    #: the written analysis: what the figures mean, causes, measures for next month
+    analysis: so.Mapped[str | None] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    submitted_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    submitted_at: so.Mapped[datetime | None]
+    reviewed_by_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("users.id"))
+    reviewed_at: so.Mapped[datetime | None]
+    #: the PM's remarks with the review
+    review_note: so.Mapped[str | None] = so.mapped_column(sa.Text)
+
+    submitted_by: so.Mapped[User | None] = so.relationship(foreign_keys=[submitted_by_id])  # noqa: F821
+    reviewed_by: so.Mapped[User | None] = so.relationship(foreign_keys=[reviewed_by_id])  # noqa: F821

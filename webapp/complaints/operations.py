@@ -11,6 +11,7 @@ commits.
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -167,6 +168,26 @@ def _open_for_roles(session, complaint: Complaint, kind: str, roles, title: str,
         title=title,
         body=complaint.description[:200],
         link=_link(complaint),
+    )
+
+
+def _tell_group(session, complaint: Complaint, what: str, due_at: datetime, dedupe_key: str) -> None:
+    """APP-04: an urgent matter reaches the project's group chat too, with the number,
+    class, due time and place (never the owner's words or phone)."""
+    from webapp.complaints.forms import CLASS_LABELS
+
+    notify.tell_group(
+        session,
+        project_id=complaint.project_id,
+        number=complaint.number,
+        what=what,
+        facts=[
+            (N_("Class"), CLASS_LABELS[ComplaintClass(complaint.complaint_class)]),
+            (N_("Due by"), due_at),
+            (N_("Place"), complaint.event_place),
+        ],
+        link=_link(complaint),
+        dedupe_key=dedupe_key,
     )
 
 
@@ -351,6 +372,10 @@ def _open_commitment(session, complaint: Complaint) -> None:
         _title(complaint, gettext(_COMMIT_TITLES[cls])),
         complaint.commitment_due_at,
     )
+    if cls in (ComplaintClass.MAJOR, ComplaintClass.IMPORTANT):
+        _tell_group(
+            session, complaint, _COMMIT_TITLES[cls], complaint.commitment_due_at, f"complaint:{complaint.id}:commitment"
+        )
 
 
 def _open_capa(session, complaint: Complaint, now: datetime) -> CorrectiveAction:
@@ -564,7 +589,9 @@ def decide_extension(
     request.decided_at = now
     request.note = note
     added = rules.extension_length(request.current_due_at, request.requested_due_at, approved)
-    complaint.extension_seconds = (complaint.extension_seconds or 0) + int(added.total_seconds())
+    # rounded up: the clock started at a moment with seconds, the approver saw a whole
+    # minute; truncating would put the due moment just before that minute (08:59 for 09:00)
+    complaint.extension_seconds = (complaint.extension_seconds or 0) + math.ceil(added.total_seconds())
     _recompute_resolution_due(complaint, now)
     audit.record(
         session,
@@ -903,13 +930,11 @@ def upgrade_overdue(session: so.Session, now: datetime) -> list[Complaint]:
     for complaint in candidates:
         if not rules.needs_upgrade_to_major(complaint.complaint_class, complaint.received_at, complaint.resolved_at, now):
             continue
-        msgid, params = rules.upgrade_reason(complaint.received_at)
-        reason = (msgid % params)[:300]
         before_class = complaint.complaint_class
         complaint.complaint_class = ComplaintClass.MAJOR.value
         complaint.major_grounds = ",".join(sorted(set(complaint.grounds) | {rules.MajorGround.UNRESOLVED_ONE_MONTH.value}))
         complaint.upgraded_at = now
-        complaint.upgrade_reason = reason
+        complaint.upgrade_reason = UPGRADE_REASON_CODE
         complaint.extension_seconds = 0
         _recompute_resolution_due(complaint, now)
         audit.record(
@@ -919,19 +944,12 @@ def upgrade_overdue(session: so.Session, now: datetime) -> list[Complaint]:
             actor_id=None,
             from_state=complaint.status,
             to_state=complaint.status,
-            note=reason,
+            note=UPGRADE_REASON_CODE,
             changes={"complaint_class": [before_class, ComplaintClass.MAJOR.value]},
         )
-        notify.close_work(session, entity=complaint, kind=EXTENSION, done_by_id=None)
-        _open_for_roles(
-            session,
-            complaint,
-            ESCALATION,
-            rules.commitment_recipients(ComplaintClass.MAJOR),
-            _title(complaint, gettext("Upgraded to major: not resolved within one month")),
-            rules.commitment_due(ComplaintClass.MAJOR, now),
+        _start_major_escalation(
+            session, complaint, now, N_("Upgraded to major: not resolved within one month"), "upgraded", None
         )
-        _open_capa(session, complaint, now)
         upgraded.append(complaint)
     return upgraded
 
@@ -994,4 +1012,126 @@ def notify_breaches(session: so.Session, now: datetime) -> int:
                 dedupe_key=rules.dedupe_key(complaint.id, breach.clock, breach.due_at),
             )
             sent += len(created)
+            _tell_group(
+                session,
+                complaint,
+                _BREACH_TITLES[breach.clock],
+                breach.due_at,
+                rules.dedupe_key(complaint.id, breach.clock, breach.due_at),
+            )
     return sent
+
+
+# ---------------------------------------------------------------------------- CMP-02 a/b marked by staff
+
+#: what the server records as the one-month upgrade's reason (upgrade_reason and the audit
+#: note): a code, shown in the reader's language with the dates of rules.upgrade_reason()
+UPGRADE_REASON_CODE = rules.MajorGround.UNRESOLVED_ONE_MONTH.value
+#: who may mark the major grounds after reception (篇4 §4.2.2; QA follows complaints, §3.5)
+MARK_MAJOR_ROLES = (Role.PM.value, Role.QA.value, Role.GM.value)
+
+audit.ACTION_LABELS.setdefault("complaint_marked_major", N_("marked the major grounds"))
+audit.FIELD_LABELS.setdefault("major_grounds", N_("Major grounds"))
+audit.FIELD_LABELS.setdefault("verification", N_("Verification"))
+
+
+def may_mark_major(actor: User, complaint: Complaint) -> bool:
+    return _holds_role(actor, MARK_MAJOR_ROLES, complaint.project_id)
+
+
+def _start_major_escalation(
+    session, complaint: Complaint, now: datetime, what: str, key: str, actor_id: int | None
+) -> None:
+    """A complaint became major after its reception (the server's one-month upgrade, or
+    staff marking grounds a/b): QA and the GM take it up the same day (CMP-04, as at
+    reception), the project's group chat hears of it, requests for more time lapse (a
+    major complaint's limit is not extended, CMP-05) and the corrective and preventive
+    action opens (CMP-09). `what`: the msgid of the work item's title; `key`: what makes
+    the group message unique for this complaint."""
+    due = rules.commitment_due(ComplaintClass.MAJOR, now)
+    notify.close_work(session, entity=complaint, kind=EXTENSION, done_by_id=actor_id)
+    _open_for_roles(
+        session,
+        complaint,
+        ESCALATION,
+        rules.commitment_recipients(ComplaintClass.MAJOR),
+        _title(complaint, gettext(what)),
+        due,
+    )
+    _tell_group(session, complaint, what, due, f"complaint:{complaint.id}:{key}")
+    _open_capa(session, complaint, now)
+
+
+def mark_major(
+    session: so.Session,
+    actor: User,
+    complaint: Complaint,
+    grounds: list[str] | str,
+    note: str | None,
+    now: datetime,
+) -> Complaint:
+    """CMP-02 a/b found after reception: the PM, QA or the GM marks the grounds of an open
+    valid complaint. A complaint not yet major becomes major:
+
+    * the clocks follow the major class from reception on (CMP-04/05): the hand-over due
+      the same day if it has not happened, no separate start of handling, a clear answer
+      within 2 days of reception plus the time spent waiting, and no extension (approved
+      ones lapse). Unlike the server's one-month upgrade the answer clock does not
+      restart: the grounds were there when the owner complained, and whoever marks them
+      late sees the complaint overdue, as it is;
+    * the major escalation starts and the CAPA opens (_start_major_escalation).
+
+    On a complaint already major only the grounds change. The server's ground (c) stays.
+    One audit event with what changed."""
+    if not may_mark_major(actor, complaint):
+        raise NotPermitted()
+    if complaint.complaint_class == ComplaintClass.INVALID:
+        raise RuleViolation(N_("An invalid complaint has no major grounds."))
+    if complaint.status == ComplaintStatus.CLOSED:
+        raise RuleViolation(N_("This complaint is closed."))
+    chosen = _grounds({"major_grounds": grounds})
+    if any(g not in rules.STAFF_MAJOR_GROUNDS for g in chosen):
+        raise RuleViolation(N_("Choose the grounds from the list."), field="major_grounds")
+    server_grounds = {g for g in complaint.grounds if g not in rules.STAFF_MAJOR_GROUNDS}
+    marked = sorted(set(chosen) | server_grounds)
+    if not marked:
+        raise RuleViolation(N_("Mark why the complaint is major."), field="major_grounds")
+    upgrading = complaint.complaint_class != ComplaintClass.MAJOR
+    if not upgrading and marked == sorted(complaint.grounds):
+        raise RuleViolation(N_("These grounds are already marked."), field="major_grounds")
+    rules.check_classification(ComplaintClass.MAJOR, None, marked, by_server=True)
+    note = _text(note, "note", None, 500)
+    changes: dict[str, list] = {"major_grounds": [complaint.major_grounds, ",".join(marked)]}
+    complaint.major_grounds = ",".join(marked)
+    if upgrading:
+        changes["complaint_class"] = [complaint.complaint_class, ComplaintClass.MAJOR.value]
+        due_before = complaint.resolution_due_at
+        complaint.complaint_class = ComplaintClass.MAJOR.value
+        complaint.extension_seconds = 0
+        if complaint.commitment_done_at is None:
+            complaint.commitment_due_at = rules.commitment_due(ComplaintClass.MAJOR, complaint.received_at)
+        if complaint.handling_started_at is None:
+            complaint.handling_start_due_at = rules.handling_start_due(ComplaintClass.MAJOR, complaint.received_at)
+        _recompute_resolution_due(complaint, now)
+        if complaint.resolution_due_at != due_before:
+            changes["resolution_due_at"] = [due_before.isoformat(), complaint.resolution_due_at.isoformat()]
+    audit.record(
+        session,
+        complaint,
+        "complaint_marked_major",
+        actor_id=actor.id,
+        from_state=complaint.status,
+        to_state=complaint.status,
+        note=note,
+        changes=changes,
+    )
+    if upgrading:
+        for item in _open_items(session, complaint, COMMIT):
+            item.due_at = complaint.commitment_due_at
+        for item in _open_items(session, complaint, HANDLE):
+            if item.due_at is not None:  # work after an interim answer has no due moment
+                item.due_at = complaint.resolution_due_at
+        _start_major_escalation(
+            session, complaint, now, N_("Marked major: take it up today"), "marked_major", actor.id
+        )
+    return complaint

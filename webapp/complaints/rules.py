@@ -490,3 +490,132 @@ def report_month_of(moment: datetime, cutoff_day: int = DEFAULT_CUTOFF_DAY) -> d
     if day <= _cutoff_date(day.year, day.month, cutoff_day):
         return day.replace(day=1)
     return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+
+
+# ---------------------------------------------------------------------------- CMP-07 analysis
+
+#: a complaint repeats an earlier one received at most this long before it
+REPEAT_WINDOW = timedelta(days=90)
+#: the month's analysis report is in its writers' work from the start of the period's
+#: last week: the due day and the six days before it
+REPORT_REMINDER_DAYS = 6
+#: the trend chart's length, in report periods
+TREND_PERIODS = 12
+
+
+class RepeatKind(StrEnum):
+    OWNER = "owner"  # the same owner complained again
+    MATTER = "matter"  # the same unit, about the same department, again
+
+
+@dataclass(frozen=True)
+class ComplaintKey:
+    """What repeat detection needs to know of a complaint."""
+
+    id: int
+    received_at: datetime
+    owner_id: int | None
+    unit_id: int | None
+    department_id: int | None
+
+
+@dataclass(frozen=True)
+class Repeat:
+    complaint_id: int
+    kinds: frozenset[RepeatKind]
+    #: the latest earlier complaint it repeats
+    previous_id: int
+
+
+def find_repeats(complaints: Iterable[ComplaintKey], window: timedelta = REPEAT_WINDOW) -> dict[int, Repeat]:
+    """CMP-07 repeats (重复投诉). A complaint is a repeat when an earlier complaint was
+    received no more than `window` (90 × 24 h) before it and
+
+    * **owner**: came from the same owner (both complaints name the owner), or
+    * **matter**: came from the same unit about the same department (both complaints name
+      the unit and the department complained about): the same matter, whoever in the
+      household raised it.
+
+    "Earlier" is by reception time, the lower id first at the same moment. Every class
+    counts, invalid ones too: a developer issue raised again is a repeat the PM must see.
+    The first complaint of a series is not a repeat; the second and later ones are. Pass
+    the complaints of the `window` before the period too, or their successors are missed.
+    Returns {complaint id: Repeat} for the repeats only."""
+    last_by_key: dict[tuple, ComplaintKey] = {}
+    found: dict[int, Repeat] = {}
+    for complaint in sorted(complaints, key=lambda c: (c.received_at, c.id)):
+        keys = []
+        if complaint.owner_id is not None:
+            keys.append((RepeatKind.OWNER, complaint.owner_id))
+        if complaint.unit_id is not None and complaint.department_id is not None:
+            keys.append((RepeatKind.MATTER, complaint.unit_id, complaint.department_id))
+        kinds: set[RepeatKind] = set()
+        previous: ComplaintKey | None = None
+        for key in keys:
+            earlier = last_by_key.get(key)
+            if earlier is not None and complaint.received_at - earlier.received_at <= window:
+                kinds.add(key[0])
+                if previous is None or (earlier.received_at, earlier.id) > (previous.received_at, previous.id):
+                    previous = earlier
+            last_by_key[key] = complaint
+        if previous is not None:
+            found[complaint.id] = Repeat(complaint.id, frozenset(kinds), previous.id)
+    return found
+
+
+def rate(part: int, whole: int) -> float | None:
+    """part / whole; None when there is nothing to count over (shown as "—", never 0 %)."""
+    return part / whole if whole else None
+
+
+#: call-backs that count as satisfied in the satisfaction rate (满意率)
+SATISFIED_LEVELS = frozenset({Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED})
+
+
+def satisfaction_rate(counts: dict[str, int]) -> float | None:
+    """(satisfied + basically satisfied) / all call-backs, the usual 满意率."""
+    total = sum(counts.values())
+    return rate(sum(n for level, n in counts.items() if level in SATISFIED_LEVELS), total)
+
+
+def waiting_within(
+    pauses: Iterable[tuple[datetime, datetime | None]], start: datetime, end: datetime, now: datetime
+) -> timedelta:
+    """One complaint's waiting time inside [start, end), up to `now`: each pause clipped
+    to the period, an open pause running until `now`, overlapping pauses counted once."""
+    limit = min(end, now)
+    clipped = [(max(s, start), min(e or limit, limit)) for s, e in pauses]
+    return paused_duration([(s, e) for s, e in clipped if e > s], limit)
+
+
+def report_months(month_of: date, count: int = TREND_PERIODS) -> list[date]:
+    """The first days of `count` report months ending with `month_of`'s, oldest first."""
+    months = []
+    year, month = month_of.year, month_of.month
+    for _ in range(count):
+        months.append(date(year, month, 1))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return months[::-1]
+
+
+def next_report_month(month_of: date, step: int = 1) -> date:
+    """The first day of the report month `step` months after (before, if negative)."""
+    index = month_of.year * 12 + month_of.month - 1 + step
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def analysis_reminder_opens(month_of: date, cutoff_day: int = DEFAULT_CUTOFF_DAY) -> date:
+    """The local day the month's analysis report enters its writers' work."""
+    return report_due(month_of, cutoff_day) - timedelta(days=REPORT_REMINDER_DAYS)
+
+
+def analysis_to_remind(moment: datetime, cutoff_day: int = DEFAULT_CUTOFF_DAY) -> date | None:
+    """The report month whose analysis should be in the writers' work at `moment` (from
+    the start of its period's last week on), or None earlier in the period."""
+    month_of = report_month_of(moment, cutoff_day)
+    return month_of if local_date(moment) >= analysis_reminder_opens(month_of, cutoff_day) else None
+
+
+def analysis_dedupe_key(project_id: int, period_start: date) -> str:
+    """One reminder per project and period, however often the sweep runs."""
+    return f"complaint-analysis:{project_id}:{period_start.isoformat()}"

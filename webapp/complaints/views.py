@@ -8,10 +8,14 @@ the operations check it again with the state.
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+from types import SimpleNamespace
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import format_decimal, gettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +28,7 @@ from webapp.complaints.forms import (
     INVALID_REASON_LABELS,
     SATISFACTION_LABELS,
     STATUS_LABELS,
+    VERIFICATION_LABELS,
     ActionForm,
     AnswerForm,
     CallbackForm,
@@ -33,6 +38,7 @@ from webapp.complaints.forms import (
     DecideForm,
     ExtensionForm,
     InvalidForm,
+    MajorGroundsForm,
     PauseForm,
     ResolveForm,
 )
@@ -49,7 +55,10 @@ from webapp.core.htmx import render, wants_fragment
 from webapp.core.locking import EditConflict, check_version, conflict_message, touch
 from webapp.core.locking import commit as commit_edit
 from webapp.core.rulekit import N_, RuleViolation
-from webapp.core.web import message
+from webapp.core.web import local_time, message
+from webapp.estate import queries as estate_queries
+from webapp.estate.labels import relation_label
+from webapp.estate.models import Unit
 from webapp.extensions import db
 from webapp.org.access import NotPermitted, can
 from webapp.org.labels import role_label
@@ -88,7 +97,78 @@ def _complaint_helpers():
         "satisfaction_label": lambda s: str(SATISFACTION_LABELS.get(s, s)),
         "channel_label": lambda c: str(CHANNEL_LABELS.get(c, c)),
         "callback_method_label": lambda m: str(CALLBACK_METHOD_LABELS.get(m, m)),
+        "relation_label": relation_label,
+        "upgrade_reason_text": upgrade_reason_text,
     }
+
+
+def _placeholders_pattern(msgid: str) -> re.Pattern:
+    """A msgid's English sentence with its %(name)s parts as named groups."""
+    parts = re.split(r"%\((\w+)\)s", msgid)
+    return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts)))
+
+
+#: the English sentence earlier versions stored as the upgrade reason
+_STORED_UPGRADE_SENTENCE = _placeholders_pattern(rules.UPGRADE_REASON)
+
+
+def upgrade_reason_text(stored: str | None, received_at: datetime) -> str:
+    """CMP-02 c: the server's recorded reason in the reader's language: the code it stores
+    (operations.UPGRADE_REASON_CODE), or the English sentence stored before; anything
+    else as written."""
+    if not stored:
+        return ""
+    if stored == operations.UPGRADE_REASON_CODE:
+        params = rules.upgrade_reason(received_at)[1]
+    else:
+        found = _STORED_UPGRADE_SENTENCE.fullmatch(stored)
+        if found is None:
+            return stored
+        params = found.groupdict()
+    return gettext(rules.UPGRADE_REASON, **params)
+
+
+def _shown_value(name: str, value):
+    """A value of a complaint event's changes as a person reads it (the trail stores codes)."""
+    if not isinstance(value, str) or not value:
+        return value
+    if name == "complaint_class":
+        return complaint_class_label(value)
+    if name == "major_grounds":
+        return "; ".join(str(GROUND_LABELS.get(g, g)) for g in value.split(",") if g)
+    if name == "satisfaction":
+        return str(SATISFACTION_LABELS.get(value, value))
+    if name == "verification":
+        return str(VERIFICATION_LABELS.get(value, value))
+    if name.endswith("_at"):
+        try:
+            return local_time(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return value
+
+
+def _readable_events(events, complaint: Complaint) -> list:
+    """The complaint's trail for the shared timeline macro, with codes in words: classes,
+    grounds, satisfaction, due moments in local time, the upgrade reason translated."""
+    shown = []
+    for event in events:
+        note = event.note
+        if event.action == "complaint_upgraded":
+            note = upgrade_reason_text(note, complaint.received_at)
+        changes = {name: [_shown_value(name, v) for v in pair] for name, pair in (event.changes or {}).items()}
+        shown.append(
+            SimpleNamespace(
+                at=event.at,
+                actor=event.actor,
+                action=event.action,
+                from_state=event.from_state,
+                to_state=event.to_state,
+                changes=changes,
+                note=note,
+            )
+        )
+    return shown
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -149,7 +229,7 @@ def _clocks(complaint: Complaint, now) -> dict:
         "resolution_due": resolution_due,
         "resolution_done": done,
         "paused_minutes": int(paused.total_seconds() // 60),
-        "extension_hours": round((complaint.extension_seconds or 0) / 3600, 1),
+        "extension_hours": format_decimal(round(complaint.extension_seconds / 3600, 1)) if complaint.extension_seconds else None,
         "commitment_breached": commitment is False,
         "handling_start_breached": start is False,
         "resolution_breached": resolution is False,
@@ -232,10 +312,44 @@ def _render_new(form: ComplaintForm, projects, status: int = 200):
         form.complaint_class.data = suggestion.complaint_class.value
         if suggestion.invalid_reason and not form.invalid_reason.data:
             form.invalid_reason.data = suggestion.invalid_reason.value
-    return render_template("complaints/new.html", form=form, projects=projects, suggestion=suggestion), status
+    # the picker's matches come from the project chosen in the form (its search as you
+    # type follows the form's project field when there are several)
+    ids = [p.id for p in projects]
+    picker_ids = [form.project_id.data] if len(ids) > 1 and form.project_id.data in ids else ids
+    picker = estate_queries.owner_picker(db.session, form.unit_query.data or "", form.owner_choice.data, picker_ids)
+    return render_template(
+        "complaints/new.html",
+        form=form,
+        projects=projects,
+        suggestion=suggestion,
+        picker=picker,
+        picker_project=ids[0] if len(ids) == 1 else None,
+    ), status
 
 
-_NEW_ALIASES = {"major_grounds": "injury_or_major_loss", "owner_id": "owner_contact", "unit_id": "owner_contact"}
+#: where the form shows what the operation says about the grounds, the owner and the unit
+_NEW_ALIASES = {
+    "major_grounds": "injury_or_major_loss",
+    "owner_id": "unit_query",
+    "unit_id": "unit_query",
+    "owner": "unit_query",
+    "unit": "unit_query",
+}
+
+
+def _link_owner(form: ComplaintForm, project: Project, values: dict) -> None:
+    """CMP-03: the unit and owner the picker names (estate.queries.resolve_owner_choice);
+    the person picked fills an empty contact. Whether they belong to the project is the
+    operation's to check."""
+    unit_id, owner_id, choice = estate_queries.resolve_owner_choice(
+        db.session, form.unit_query.data, form.owner_choice.data, project.id
+    )
+    form.owner_choice.data = choice
+    values["unit_id"], values["owner_id"] = unit_id, owner_id
+    if not values.get("owner_contact"):
+        contact = estate_queries.chosen_contact(db.session, unit_id, owner_id, project.id)
+        if contact:
+            form.owner_contact.data = values["owner_contact"] = contact
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -251,6 +365,9 @@ def new():
         form.complaint_class.data = None
         form.invalid_reason.data = None
         return _render_new(form, projects)
+    if request.form.get("find_owner"):  # the owner picker's search without scripts, nothing saved
+        form.owner_choice.data = ""
+        return _render_new(form, projects)
     if not form.validate_on_submit():
         return _render_new(form, projects, 422)
     project = projects[0] if len(projects) == 1 else next((p for p in projects if p.id == form.project_id.data), None)
@@ -261,6 +378,8 @@ def new():
     values = form.values(suggested)
     now = clock_now()
     try:
+        # resolved before recording: the ids are part of the submission's fingerprint
+        _link_owner(form, project, values)
         for attempt in range(3):
             complaint, created = operations.record_complaint(
                 db.session, current_user, project, values, now, form.submission_key.data
@@ -296,7 +415,7 @@ def _detail_options():
         so.joinedload(Complaint.complained_department),
         so.joinedload(Complaint.complained_user),
         so.joinedload(Complaint.owner),
-        so.joinedload(Complaint.unit),
+        so.joinedload(Complaint.unit).joinedload(Unit.building),
         so.selectinload(Complaint.pauses),
         so.selectinload(Complaint.extensions).joinedload(ExtensionRequest.requested_by),
         so.selectinload(Complaint.extensions).joinedload(ExtensionRequest.decided_by),
@@ -358,6 +477,10 @@ def _may_verify_capa(c: Complaint) -> bool:
     return can(Permission.VERIFY_CAPA, c.project_id)
 
 
+def _may_mark_major(c: Complaint) -> bool:
+    return operations.may_mark_major(current_user, c)
+
+
 def _actions(c: Complaint) -> dict[str, bool]:
     """Which action forms this user sees on this complaint, by role and state."""
     s = ComplaintStatus(c.status)
@@ -383,6 +506,7 @@ def _actions(c: Complaint) -> dict[str, bool]:
         "callback": _may_desk(c) and s is ComplaintStatus.AWAITING_CALLBACK,
         "capa": _may_capa(c) and capa is not None and capa.recorded_at is None,
         "capa_verify": _may_verify_capa(c) and capa is not None and capa.recorded_at is not None,
+        "mark_major": _may_mark_major(c) and valid and s is not ComplaintStatus.CLOSED,
     }
 
 
@@ -399,6 +523,7 @@ FORMS = {
     "callback": CallbackForm,
     "capa": CapaForm,
     "capa_verify": CapaVerifyForm,
+    "mark_major": MajorGroundsForm,
 }
 
 
@@ -416,13 +541,19 @@ def _capa_owner_choices(project_id: int) -> list:
 def _panel_context(complaint: Complaint, forms: dict | None = None, conflict: str | None = None) -> dict:
     forms = dict(forms or {})
     actions = _actions(complaint)
+    fresh = set()
     for name, allowed in actions.items():
         if allowed and name not in forms:
             forms[name] = FORMS[name](formdata=None)
+            fresh.add(name)
         if name in forms:
             forms[name].version.data = complaint.version
+    if "mark_major" in fresh:  # the grounds marked so far, to add to or change
+        forms["mark_major"].major_grounds.data = [g for g in complaint.grounds if g in rules.STAFF_MAJOR_GROUNDS]
     if "capa" in forms:
         forms["capa"].owner_user_id.choices = _capa_owner_choices(complaint.project_id)
+        if "capa" in fresh:  # after an ineffective verification: the earlier record, to improve
+            _fill_capa_form(forms["capa"], _open_capa(complaint))
     if "invalid" in forms and complaint.status != ComplaintStatus.COMMITTED:
         forms["invalid"].explanation.render_kw = {"rows": 2, "disabled": True}
     now = clock_now()
@@ -437,6 +568,16 @@ def _panel_context(complaint: Complaint, forms: dict | None = None, conflict: st
         "open_capa": _open_capa(complaint),
         "approver_label": role_name(rules.extension_approver(complaint.complaint_class)),
     }
+
+
+def _fill_capa_form(form: CapaForm, capa: CorrectiveAction | None) -> None:
+    if capa is None or capa.root_cause is None:
+        return
+    form.root_cause.data = capa.root_cause
+    form.correction.data = capa.correction
+    form.preventive_action.data = capa.preventive_action
+    form.owner_user_id.data = capa.owner_user_id
+    form.due_on.data = capa.due_on
 
 
 def role_name(role: str | None) -> str:
@@ -455,7 +596,7 @@ def _render_detail(complaint: Complaint, forms: dict | None = None, status: int 
     context = _panel_context(complaint, forms, conflict)
     if wants_fragment():
         return render_template("complaints/_status_panel.html", **context), status, {"Vary": "HX-Request"}
-    context["events"] = audit.timeline(db.session, complaint)
+    context["events"] = _readable_events(audit.timeline(db.session, complaint), complaint)
     return render_template("complaints/detail.html", **context), status, {"Vary": "HX-Request"}
 
 
@@ -669,3 +810,18 @@ def capa_verify(complaint_id: int):
         {"note": "verification_note"},
     )
 
+
+@bp.post("/<int:complaint_id>/major")
+def mark_major(complaint_id: int):
+    """CMP-02 a/b found after reception: the PM, QA or the GM marks the grounds; a complaint
+    not yet major becomes major (operations.mark_major). A plain form: the whole page
+    changes (class, clocks, history), so it comes back whole, never as the panel alone."""
+
+    def do(c, form, now):
+        operations.mark_major(
+            db.session, current_user, c, form.major_grounds.data or [], form.major_note.data, now
+        )
+
+    return _act(
+        complaint_id, "mark_major", _may_mark_major, do, gettext("Major grounds recorded."), {"note": "major_note"}
+    )

@@ -12,27 +12,38 @@ Everything a phone uploads goes through `check_and_reencode` before it is kept:
 
 Stored files are named by `new_key` from a random token, never from what the user sent,
 and every key is checked against a strict pattern before it touches the file system.
+
+Files are written before the caller commits. `delete_unless_committed` remembers each
+saved key with the transaction it was saved in (in ``session.info``); listeners installed
+once on the Session class delete the files when that transaction rolls back or ends
+without committing, so a refused or failed request leaves no orphan file behind.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import re
 import secrets
 import subprocess
 import tempfile
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
 import pillow_heif
+import sqlalchemy as sa
+import sqlalchemy.orm as so
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from webapp.core.rulekit import N_
+
+log = logging.getLogger(__name__)
 
 #: the long side of a stored photo: sharp enough to read a meter, small enough for a phone
 MAX_SIDE = 2560
@@ -75,8 +86,11 @@ def _megapixels(pixels: int) -> str:
     return f"{pixels / 1_000_000:.0f}"
 
 
-def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
-    """Identify and decode the first frame, refusing bombs before decoding a pixel."""
+def open_checked(data: bytes, max_pixels: int) -> Image.Image:
+    """Identify and decode the first frame, refusing bombs before decoding a pixel.
+
+    Only ALLOWED_FORMATS are opened; MediaError (field "photo") for anything else, a
+    truncated file, or more than `max_pixels` (checked before decoding)."""
     with warnings.catch_warnings():
         # Pillow only warns between its own limit and twice that; treat the warning as a refusal.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -104,7 +118,7 @@ def _open_checked(data: bytes, max_pixels: int) -> Image.Image:
     return im
 
 
-def _clean_rgb(im: Image.Image) -> Image.Image:
+def clean_rgb(im: Image.Image) -> Image.Image:
     """A fresh RGB image holding only the pixels: no EXIF, GPS, XMP, ICC or comments.
 
     Transparent areas become white (a PNG screenshot with alpha would otherwise turn black).
@@ -137,12 +151,12 @@ def check_and_reencode(data: bytes, *, max_bytes: int, max_pixels: int) -> Proce
         raise MediaError(EMPTY_FILE)
     if len(data) > max_bytes:
         raise MediaError(TOO_LARGE_FILE, limit=f"{max_bytes / (1024 * 1024):g}")
-    im = _open_checked(data, max_pixels)
+    im = open_checked(data, max_pixels)
     try:
         # Phones store the camera's orientation as a tag; the stored photo loses the tag,
         # so the rotation is applied to the pixels first.
         im = ImageOps.exif_transpose(im)
-        clean = _clean_rgb(im)
+        clean = clean_rgb(im)
     except (OSError, SyntaxError, ValueError):
         raise MediaError(NOT_AN_IMAGE) from None
     clean.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
@@ -214,7 +228,7 @@ def watermark(jpeg: bytes, lines: list[str]) -> bytes:
     """
     with Image.open(io.BytesIO(jpeg)) as src:
         src.load()
-        base = _clean_rgb(src).convert("RGBA")
+        base = clean_rgb(src).convert("RGBA")
     width, height = base.size
     size = max(12, width // 32)
     font = _font(size)
@@ -229,7 +243,7 @@ def watermark(jpeg: bytes, lines: list[str]) -> bytes:
         draw.text((padding, y), line, font=font, fill=(255, 255, 255, 255))
         y += line_height
     marked = Image.alpha_composite(base, overlay).convert("RGB")
-    return _jpeg(_clean_rgb(marked))
+    return _jpeg(clean_rgb(marked))
 
 
 # --- storage ------------------------------------------------------------------------------
@@ -319,3 +333,103 @@ class LocalMediaStore:
 def store_from_app(app) -> MediaStore:
     """The one place that chooses the storage backend (object storage comes later)."""
     return LocalMediaStore(Path(app.config["MEDIA_DIR"]))
+
+
+# --- no orphan files ----------------------------------------------------------------------
+
+_PENDING = "media.pending_files"
+_installed: set[type] = set()
+
+
+def _boundary(transaction: so.SessionTransaction | None) -> so.SessionTransaction | None:
+    """The transaction whose commit or rollback decides: the root or a savepoint (flushes
+    open plain sub-transactions that roll their parent back with them)."""
+    while transaction is not None and not transaction.nested and transaction.parent is not None:
+        transaction = transaction.parent
+    return transaction
+
+
+def _pending(session: so.Session) -> list[list]:
+    if isinstance(session, so.scoped_session):  # Flask-SQLAlchemy's db.session
+        session = session()
+    return session.info.setdefault(_PENDING, [])
+
+
+def delete_files(store: MediaStore, keys: Iterable[str]) -> None:
+    """Delete stored files now, logging (never raising) what cannot be deleted: a cleanup
+    must never mask the error that caused it."""
+    for key in keys:
+        try:
+            store.delete(key)
+        except Exception:
+            log.exception("could not delete media %s", key)
+
+
+def _discard(session: so.Session, transaction) -> None:
+    """Delete the files saved in `transaction` (or a savepoint inside it already folded into it)."""
+    pending = session.info.get(_PENDING)
+    if not pending or transaction is None:
+        return
+    dropped = [entry for entry in pending if entry[0] is transaction]
+    if dropped:
+        pending[:] = [entry for entry in pending if entry[0] is not transaction]
+        for _, store, key in dropped:
+            delete_files(store, [key])
+
+
+def install_cleanup(session_class: type[so.Session]) -> None:
+    """Attach the listeners that delete uncommitted files, once per session class."""
+    if session_class in _installed:
+        return
+    _installed.add(session_class)
+
+    @sa.event.listens_for(session_class, "after_commit")
+    def _keep(session: so.Session) -> None:
+        pending = session.info.get(_PENDING)
+        if not pending:
+            return
+        committed = session.get_nested_transaction() or session.get_transaction()
+        if committed is not None and committed.nested:
+            # a released savepoint: its files now live or die with the enclosing transaction
+            outer = _boundary(committed.parent)
+            for entry in pending:
+                if entry[0] is committed:
+                    entry[0] = outer
+        else:
+            pending[:] = [entry for entry in pending if entry[0] is not committed]
+
+    @sa.event.listens_for(session_class, "after_soft_rollback")
+    def _rolled_back(session: so.Session, previous_transaction) -> None:
+        _discard(session, _boundary(previous_transaction))
+
+    @sa.event.listens_for(session_class, "after_transaction_end")
+    def _ended(session: so.Session, transaction) -> None:
+        # closed without a commit (session.close(), the end of a request)
+        if transaction is _boundary(transaction):
+            _discard(session, transaction)
+
+
+install_cleanup(so.Session)
+
+
+def current_transaction(session: so.Session) -> so.SessionTransaction:
+    """The transaction (or savepoint) files saved now belong to; begins one if none is open."""
+    if isinstance(session, so.scoped_session):
+        session = session()
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    if transaction is None:
+        transaction = session.begin()
+    return transaction
+
+
+def delete_unless_committed(
+    session: so.Session,
+    store: MediaStore,
+    keys: Iterable[str],
+    transaction: so.SessionTransaction | None = None,
+) -> None:
+    """Files just saved under `keys` stay only if `transaction` (default: the current one)
+    commits; a rollback, or the session ending without a commit, deletes them. Take the
+    transaction with `current_transaction` before saving when the saving may begin one."""
+    transaction = transaction or current_transaction(session)
+    _pending(session).extend([transaction, store, key] for key in keys)

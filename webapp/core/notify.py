@@ -4,17 +4,23 @@
   ``close_work`` ends it when the record moves on.
 * ``notify`` drops a message into inboxes; a ``dedupe_key`` guarantees a person is told
   once (CMP-08), however often a sweep runs.
+* ``tell_group`` also posts an urgent matter to the project's group chat (APP-04), when
+  the project has a WeCom or DingTalk robot: queued with the change, sent off the request
+  path by ``webapp.core.outbox``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import gettext
 
+from webapp.core import outbox
 from webapp.core.clock import now as clock_now
+from webapp.core.clock import to_local
 from webapp.core.models import Notification, WorkItem
 
 
@@ -56,6 +62,42 @@ def notify(
         session.add(note)
         created.append(note)
     return created
+
+
+def tell_group(
+    session: so.Session,
+    *,
+    project_id: int,
+    number: str,
+    what: str,
+    facts: Sequence[tuple[str, object]] = (),
+    link: str | None = None,
+    dedupe_key: str | None = None,
+) -> int | None:
+    """Post an urgent matter to the project's group chat (APP-04), if it has an enabled
+    robot: "<number> · <what>" and a line per fact, queued in the caller's transaction
+    and sent once per `dedupe_key` (see webapp.core.outbox). Returns the queued row's id.
+
+    The chat is shared, so the message is in the company's language, not the actor's:
+    `what` and the fact labels are msgids; fact values are shown as they are (lazy labels
+    translated, datetimes in Asia/Shanghai time, empty ones left out). Facts are for
+    record numbers, classes, due times and places: never an owner's words or phone.
+    """
+    with outbox.group_language():
+        title = f"{number} · {gettext(what)}"
+        lines = [
+            gettext("%(label)s: %(value)s", label=gettext(label), value=_fact_value(value))
+            for label, value in facts
+            if value is not None and str(value).strip()
+        ]
+        link_label = gettext("Open in EstateDesk")
+    return outbox.enqueue(session, project_id, title, lines, link, dedupe_key, link_label=link_label)
+
+
+def _fact_value(value: object) -> str:
+    if isinstance(value, datetime):
+        return to_local(value).strftime("%Y-%m-%d %H:%M")
+    return str(value)
 
 
 def open_work(

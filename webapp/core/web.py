@@ -66,6 +66,14 @@ def audit_value(name: str, value: object) -> str:
     return str(value)
 
 
+def yuan(fen: int | None) -> str:
+    """Money kept in integer fen as people read it: 123450 → "¥1,234.50" (None → "")."""
+    if fen is None:
+        return ""
+    whole, cents = divmod(abs(int(fen)), 100)
+    return f"{'-' if fen < 0 else ''}¥{whole:,}.{cents:02d}"
+
+
 def local_time(moment: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
     if moment is None:
         return ""
@@ -163,6 +171,7 @@ def install(app: Flask) -> None:
 
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["mask_phone"] = mask_phone
+    app.jinja_env.filters["yuan"] = yuan
     app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.globals["audit_action_label"] = lambda action: gettext(

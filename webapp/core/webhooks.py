@@ -25,18 +25,11 @@ images, HTML or emphasis, and any mainland mobile number left in the text is mas
 (138****1234, EST-03) — full numbers only ever travel in the mention lists, which are
 staff numbers chosen by the caller.
 
-Outbox (design note for the persistence that wires this in): a ``webhook_deliveries``
-table holds one row per message — project, kind, unsigned url, payload (JSON), attempts,
-next_attempt_at, sent_at, last_error. It is written in the same transaction as the change
-it announces; a runner (inline right after commit by default, an RQ job later) picks due
-rows, signs DingTalk URLs at send time, calls ``deliver`` and records the result: sent,
-or ``next_attempt_at(attempts, now)`` — ``None`` means give up and keep ``last_error`` for
-the admin page. The runner's shape, for reference::
-
-    class Outbox(Protocol):
-        def due(self, now: datetime) -> Iterable[Pending]: ...
-        def sent(self, pending: Pending, at: datetime) -> None: ...
-        def failed(self, pending: Pending, reason: str, retry_at: datetime | None) -> None: ...
+The outbox that uses this module (``webapp.core.outbox``): a ``webhook_deliveries`` row per
+message, written in the transaction of the change it announces; a runner off the request
+path claims due rows, signs DingTalk URLs at send time, calls ``deliver`` and records the
+result: sent, or ``next_attempt_at(attempts, now)`` — ``None`` means give up and keep
+``last_error`` for the admin page.
 
 ``deliver`` never raises and never touches the database, so a robot that is down or
 misconfigured cannot break the request or the transaction that triggered it.

@@ -208,6 +208,26 @@ def reveal_phone(owner_id: int):
     )
 
 
+@bp.get("/owners/search")
+def owner_search():
+    """The owner picker of the slip and complaint forms (SLIP-02, CMP-03), an HTMX
+    fragment: up to 10 units matching what was typed, each with its people as radio
+    buttons, phones masked (EST-03). `project` narrows it to the form's project; another
+    project's is not found. A fixed number of queries however many units match."""
+    projects = [p for p in _visible_projects() if can(Permission.VIEW_ESTATE, p.id)]
+    project_id = request.args.get("project", type=int) or request.args.get("project_id", type=int)
+    if project_id is not None:
+        projects = [p for p in projects if p.id == project_id]
+        if not projects:
+            abort(404)
+    query = (request.args.get("q") or request.args.get("unit_query") or "").strip()
+    units, more = queries.search_units(
+        db.session, query, queries.OWNER_CHOICES_LIMIT, project_ids=[p.id for p in projects]
+    )
+    picker = queries.picker_context(units, more, query, request.args.get("owner_choice"))
+    return render_template("estate/_owner_choices.html", picker=picker), 200, {"Vary": "HX-Request"}
+
+
 # ---------------------------------------------------------------------------- facilities
 
 

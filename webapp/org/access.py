@@ -52,3 +52,34 @@ def permission_required(permission: Permission):
         return wrapped
 
     return decorator
+
+
+def permitted_projects(permission: Permission) -> list:
+    """The active projects where the signed-in user holds `permission`, by name."""
+    import sqlalchemy as sa
+
+    from webapp.extensions import db
+    from webapp.org.models import Project
+
+    projects = db.session.scalars(sa.select(Project).where(Project.active).order_by(Project.name, Project.id))
+    return [p for p in projects if can(permission, p.id)]
+
+
+def project_for(permission: Permission, project_id: int | None) -> tuple:
+    """The project a summary page is about, and the projects its picker offers: the one
+    asked for (another project's: 404; one where the user lacks `permission`: 403), else
+    the first the user may see it for (none: 403)."""
+    import sqlalchemy as sa
+
+    from webapp.extensions import db
+    from webapp.org.models import Project
+
+    projects = permitted_projects(permission)
+    if project_id is not None:
+        project = db.first_or_404(sa.select(Project).where(Project.id == project_id))
+    elif projects:
+        project = projects[0]
+    else:
+        abort(403)
+    require(permission, project.id)
+    return project, projects

@@ -351,3 +351,19 @@ def revoke_role(session: so.Session, actor: Actor, grant: RoleAssignment) -> Non
     session.flush()
     audit.record(session, user, "role_revoked", actor_id=_actor_id(actor), changes=changes)
     session.flush()
+
+
+# Company ------------------------------------------------------------------------------
+
+audit.FIELD_LABELS.setdefault("report_cutoff_day", N_("Monthly report cut-off day"))
+
+
+def update_company(session: so.Session, actor: Actor, company: Company, *, name: str, cutoff_day: int) -> Company:
+    """The company's name and the day its monthly reports are cut off (篇4 §4.5: the 25th)."""
+    from webapp.complaints.rules import check_cutoff_day
+
+    check_cutoff_day(cutoff_day)
+    changes = _apply(company, {"name": name, "report_cutoff_day": cutoff_day})
+    if changes:
+        audit.record(session, company, "updated", actor_id=_actor_id(actor), changes=changes)
+    return company

@@ -58,6 +58,18 @@ class Permission(StrEnum):
     APPROVE_EXTENSION = "complaints.approve_extension"  # CMP-05: PM (minor), GM (important), checked per class
     VERIFY_CAPA = "complaints.verify_capa"  # CMP-09: QA verifies the corrective action worked
     VIEW_COMPLAINT_REPORTS = "complaints.reports"  # CMP-07: register and monthly summary
+    WRITE_COMPLAINT_ANALYSIS = "complaints.write_analysis"  # CMP-07: CS (or QA) writes the month's analysis
+    REVIEW_COMPLAINT_ANALYSIS = "complaints.review_analysis"  # CMP-07: the PM reviews it
+    # paid services (SVC)
+    PROPOSE_SERVICE_PRICES = "paid_services.propose_prices"  # SVC-01: supervisors, their department's items
+    APPROVE_SERVICE_PRICES = "paid_services.approve_prices"  # SVC-01: the GM
+    REGISTER_SERVICE_ORDERS = "paid_services.register"  # SVC-02: the service centre logs a request
+    DISPATCH_SERVICE_ORDERS = "paid_services.dispatch"  # SVC-03: the department supervisor
+    WORK_SERVICE_ORDERS = "paid_services.work"  # SVC-04..06: technicians dispatched on the order
+    CHECK_SERVICE_QUALITY = "paid_services.check_quality"  # SVC-07: department and CS supervisors
+    VIEW_SERVICE_SUMMARY = "paid_services.summary"  # SVC-07: 家政服务汇总表
+    HANDLE_RENTALS = "paid_services.rentals"  # SVC-08: 房屋委托出租申请表
+    CLEAR_IN_HOME_STAFF = "paid_services.clear_staff"  # SVC-03, §4.5.1: trained and cleared staff
 
 
 _EVERYONE = frozenset({Permission.VIEW_ESTATE, Permission.FILE_SLIP})
@@ -72,12 +84,20 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.GM: _OFFICE | _SUMMARY | _COMPLAINT_REPORTS | {Permission.APPROVE_EXTENSION},
     Role.VP: _OFFICE | _SUMMARY | _COMPLAINT_REPORTS,
-    Role.QA: _OFFICE | _SUMMARY | _COMPLAINT_REPORTS | {Permission.VERIFY_CAPA},
+    Role.QA: _OFFICE
+    | _SUMMARY
+    | _COMPLAINT_REPORTS
+    | {Permission.VERIFY_CAPA, Permission.WRITE_COMPLAINT_ANALYSIS},
     Role.PM: _OFFICE
     | _PM
     | _COMPLAINT_DESK
     | _COMPLAINT_REPORTS
-    | {Permission.EDIT_ESTATE, Permission.PRINT_LABELS, Permission.APPROVE_EXTENSION},
+    | {
+        Permission.EDIT_ESTATE,
+        Permission.PRINT_LABELS,
+        Permission.APPROVE_EXTENSION,
+        Permission.REVIEW_COMPLAINT_ANALYSIS,
+    },
     Role.PM_ASSISTANT: _OFFICE
     | _PM
     | _COMPLAINT_DESK
@@ -88,13 +108,40 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     | _SUMMARY
     | _COMPLAINT_DESK
     | _COMPLAINT_REPORTS
-    | {Permission.EDIT_ESTATE, Permission.PRINT_LABELS},
+    | {Permission.EDIT_ESTATE, Permission.PRINT_LABELS, Permission.WRITE_COMPLAINT_ANALYSIS},
     Role.RECEPTIONIST: _OFFICE | _DESK | {Permission.RECORD_COMPLAINT},
     Role.PUBLICIST: _EVERYONE,
     Role.DEPT_SUPERVISOR: _EVERYONE
     | {Permission.PRINT_LABELS, Permission.RECTIFY_SLIP, Permission.HANDLE_COMPLAINT},
     Role.STAFF: _EVERYONE,
 }
+
+# paid services (SVC): added per role rather than inside the table above
+_SERVICE_DESK = frozenset({Permission.REGISTER_SERVICE_ORDERS, Permission.HANDLE_RENTALS})
+_PAID_SERVICES: dict[Role, frozenset[Permission]] = {
+    Role.GM: frozenset({Permission.APPROVE_SERVICE_PRICES, Permission.VIEW_SERVICE_SUMMARY}),
+    Role.VP: frozenset({Permission.VIEW_SERVICE_SUMMARY}),
+    Role.QA: frozenset({Permission.VIEW_SERVICE_SUMMARY}),
+    Role.PM: _SERVICE_DESK | {Permission.VIEW_SERVICE_SUMMARY, Permission.CLEAR_IN_HOME_STAFF},
+    Role.PM_ASSISTANT: _SERVICE_DESK | {Permission.VIEW_SERVICE_SUMMARY},
+    Role.CS_SUPERVISOR: _SERVICE_DESK
+    | {Permission.PROPOSE_SERVICE_PRICES, Permission.CHECK_SERVICE_QUALITY, Permission.VIEW_SERVICE_SUMMARY},
+    Role.RECEPTIONIST: _SERVICE_DESK,
+    Role.DEPT_SUPERVISOR: frozenset(
+        {
+            Permission.PROPOSE_SERVICE_PRICES,
+            Permission.DISPATCH_SERVICE_ORDERS,
+            Permission.WORK_SERVICE_ORDERS,
+            Permission.CHECK_SERVICE_QUALITY,
+            Permission.VIEW_SERVICE_SUMMARY,
+            Permission.CLEAR_IN_HOME_STAFF,
+        }
+    ),
+    Role.STAFF: frozenset({Permission.WORK_SERVICE_ORDERS}),
+}
+for _role, _extra in _PAID_SERVICES.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+del _role, _extra
 
 #: (role, project_id or None for a company role, department_id or None)
 Grant = tuple[str, int | None, int | None]

@@ -237,6 +237,23 @@ def file_slip(
     else:
         title = _title(slip, gettext("New slip: collect today"))
     _open_for_roles(session, slip, DESK, DESK_ROLES, title, due)
+    if slip.urgent:
+        from webapp.slips.forms import CATEGORY_LABELS
+
+        # APP-04: an urgent slip reaches the project's group chat too
+        notify.tell_group(
+            session,
+            project_id=slip.project_id,
+            number=slip.number,
+            what=N_("Urgent slip: receive within 15 minutes"),
+            facts=[
+                (N_("Category"), CATEGORY_LABELS[category]),
+                (N_("Due by"), due),
+                (N_("Place"), facility.name if facility else place_text),
+            ],
+            link=_link(slip),
+            dedupe_key=f"slip:{slip.id}:urgent",
+        )
     idempotency.remember(session, submission_key, actor.id, slip, body)
     return slip, True
 

@@ -4,30 +4,33 @@ Every photo is kept three times: the re-encoded original (no EXIF), a thumbnail 
 and the copy the app and prints show, with the time, place, person and slip number burnt
 into a strip along the bottom (水印相机), so a photo cannot be passed off as another day's.
 
-Files are written before the caller commits. So that a transaction that does not commit
-leaves no files behind, each saved key is remembered in ``session.info`` with the
-transaction it was saved in; a listener installed once on the Session class deletes the
-files when that transaction rolls back or ends without committing.
+Files are written before the caller commits; a transaction that does not commit leaves
+no files behind (webapp.core.media.delete_unless_committed).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from datetime import datetime
 
-import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app, has_app_context
 from werkzeug.datastructures import FileStorage
 
 from webapp.config import Config
 from webapp.core.clock import to_local
-from webapp.core.media import MediaError, MediaStore, check_and_reencode, new_key, watermark
+from webapp.core.media import (
+    MediaError,
+    MediaStore,
+    check_and_reencode,
+    current_transaction,
+    delete_files,
+    delete_unless_committed,
+    new_key,
+    watermark,
+)
 from webapp.core.rulekit import N_
 from webapp.slips.models import Slip, SlipPhoto
-
-log = logging.getLogger(__name__)
 
 #: photos of one kind in one submission (the filing form's camera input takes up to six)
 MAX_PHOTOS_PER_UPLOAD = 6
@@ -58,87 +61,6 @@ def photo_lines(slip: Slip, actor, now: datetime) -> list[str]:
     photo, the department's staff for an "after" photo."""
     person = getattr(actor, "display_name", None) or getattr(actor, "username", "")
     return [to_local(now).strftime("%Y-%m-%d %H:%M"), *_place(slip), person, slip.number]
-
-
-# --- no orphan files ------------------------------------------------------------------------
-
-_PENDING = "slip_photos.pending_media"
-_installed: set[type] = set()
-
-
-def _boundary(transaction: so.SessionTransaction | None) -> so.SessionTransaction | None:
-    """The transaction whose commit or rollback decides: the root or a savepoint (flushes
-    open plain sub-transactions that roll their parent back with them)."""
-    while transaction is not None and not transaction.nested and transaction.parent is not None:
-        transaction = transaction.parent
-    return transaction
-
-
-def _pending(session: so.Session) -> list[list]:
-    return session.info.setdefault(_PENDING, [])
-
-
-def _delete(entries: Iterable[list]) -> None:
-    for _, store, key in entries:
-        try:
-            store.delete(key)
-        except Exception:  # a cleanup must never mask the error that caused it
-            log.exception("could not delete media %s", key)
-
-
-def _discard(session: so.Session, transaction) -> None:
-    """Delete the files saved in `transaction` (or a savepoint inside it already folded into it)."""
-    pending = session.info.get(_PENDING)
-    if not pending or transaction is None:
-        return
-    dropped = [entry for entry in pending if entry[0] is transaction]
-    if dropped:
-        pending[:] = [entry for entry in pending if entry[0] is not transaction]
-        _delete(dropped)
-
-
-def install(session_class: type[so.Session]) -> None:
-    """Attach the listeners once per session class."""
-    if session_class in _installed:
-        return
-    _installed.add(session_class)
-
-    @sa.event.listens_for(session_class, "after_commit")
-    def _keep(session: so.Session) -> None:
-        pending = session.info.get(_PENDING)
-        if not pending:
-            return
-        committed = session.get_nested_transaction() or session.get_transaction()
-        if committed is not None and committed.nested:
-            # a released savepoint: its files now live or die with the enclosing transaction
-            outer = _boundary(committed.parent)
-            for entry in pending:
-                if entry[0] is committed:
-                    entry[0] = outer
-        else:
-            pending[:] = [entry for entry in pending if entry[0] is not committed]
-
-    @sa.event.listens_for(session_class, "after_soft_rollback")
-    def _rolled_back(session: so.Session, previous_transaction) -> None:
-        _discard(session, _boundary(previous_transaction))
-
-    @sa.event.listens_for(session_class, "after_transaction_end")
-    def _ended(session: so.Session, transaction) -> None:
-        # closed without a commit (session.close(), the end of a request)
-        if transaction is _boundary(transaction):
-            _discard(session, transaction)
-
-
-install(so.Session)
-
-
-def _current_transaction(session: so.Session) -> so.SessionTransaction:
-    if isinstance(session, so.scoped_session):  # Flask-SQLAlchemy's db.session
-        session = session()
-    transaction = session.get_nested_transaction() or session.get_transaction()
-    if transaction is None:
-        transaction = session.begin()
-    return transaction
 
 
 # --- attaching ------------------------------------------------------------------------------
@@ -203,8 +125,8 @@ def attach_photos(
             raise
 
     lines = photo_lines(slip, actor, now)
-    transaction = _current_transaction(session)
-    saved: list[list] = []
+    transaction = current_transaction(session)
+    saved: list[str] = []
     photos: list[SlipPhoto] = []
     try:
         for image in processed:
@@ -216,7 +138,7 @@ def attach_photos(
             ):
                 key = new_key()
                 store.save(key, data)
-                saved.append([transaction, store, key])
+                saved.append(key)
                 keys[variant] = key
             photo = SlipPhoto(
                 project_id=slip.project_id,
@@ -234,11 +156,11 @@ def attach_photos(
             session.add(photo)
             photos.append(photo)
     except BaseException:
-        _delete(saved)
+        delete_files(store, saved)
         for photo in photos:
             session.expunge(photo)
         raise
-    _pending(session).extend(saved)
+    delete_unless_committed(session, store, saved, transaction)
     return photos
 
 

@@ -8,20 +8,25 @@ webapp.slips.reports, where each one is defined.
 
 from __future__ import annotations
 
-import io
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from urllib.parse import quote
 
-import sqlalchemy as sa
-from flask import Response, abort, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 
+from webapp.core.charts import Bar, scale
 from webapp.core.clock import local_date, local_midnight, now
+from webapp.core.spreadsheets import (
+    PAPERWORK_LOCALE,
+    book_bytes,
+    percent_column,
+    share,
+    write_table,
+    xlsx_response,
+)
 from webapp.extensions import db
-from webapp.org.access import can, require
+from webapp.org.access import project_for
 from webapp.org.models import Project
 from webapp.org.rules import Permission
 from webapp.slips.forms import CATEGORY_LABELS
@@ -38,9 +43,7 @@ MEASURE_LABELS = {
     "open": _l("Still open"),
     "escalated": _l("Escalated to the PM"),
 }
-#: the xlsx is the company's paperwork: Chinese whatever the reader's language
-XLSX_LOCALE = "zh_CN"
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_LOCALE = PAPERWORK_LOCALE
 
 
 def measure_label(measure: str) -> str:
@@ -68,11 +71,6 @@ class Chosen:
     projects: list[Project]
 
 
-def _summarisable_projects() -> list[Project]:
-    projects = db.session.scalars(sa.select(Project).where(Project.active).order_by(Project.name, Project.id))
-    return [p for p in projects if can(Permission.VIEW_SLIP_SUMMARY, p.id)]
-
-
 def _day(text: str | None, today: date) -> date:
     try:
         return date.fromisoformat(text) if text else today
@@ -82,15 +80,7 @@ def _day(text: str | None, today: date) -> date:
 
 def _choose() -> Chosen:
     """The project (another project's: 404; one the user may not summarise: 403) and week."""
-    projects = _summarisable_projects()
-    project_id = request.args.get("project", type=int)
-    if project_id is not None:
-        project = db.first_or_404(sa.select(Project).where(Project.id == project_id))
-    elif projects:
-        project = projects[0]
-    else:
-        abort(403)
-    require(Permission.VIEW_SLIP_SUMMARY, project.id)
+    project, projects = project_for(Permission.VIEW_SLIP_SUMMARY, request.args.get("project", type=int))
     moment = now()
     day = _day(request.args.get("week"), local_date(moment))
     start, end = week_bounds(local_midnight(day))
@@ -106,15 +96,6 @@ VALUE_WIDTH = 40
 BAR_HEIGHT = 14
 ROW_GAP = 14
 TOP = 8
-
-
-@dataclass
-class Bar:
-    x: float
-    y: float
-    width: float
-    css: str
-    title: str
 
 
 @dataclass
@@ -139,9 +120,7 @@ def chart(summary: Summary) -> Chart:
     """Two bars per department: slips its staff filed, and slips against it split into
     rectified on time, late and the rest (open within the deadline, unassigned)."""
     rows = [row for row in summary.rows if not row.is_empty] or summary.rows
-    scale_to = max([1] + [max(row.filed, row.against) for row in rows])
-    span = CHART_WIDTH - LABEL_WIDTH - VALUE_WIDTH
-    unit = span / scale_to
+    unit = scale(max([0] + [max(row.filed, row.against) for row in rows]), CHART_WIDTH - LABEL_WIDTH - VALUE_WIDTH)
     drawn = []
     y = TOP
     for row in rows:
@@ -210,64 +189,13 @@ def summary_xlsx():
     with force_locale(XLSX_LOCALE):
         data = workbook(chosen.project, chosen.monday, chosen.summary)
         title = gettext("Slip summary")
-    response = Response(data, mimetype=XLSX_MIME)
     day = chosen.monday.isoformat()
-    code = re.sub(r"[^A-Za-z0-9_-]", "_", chosen.project.code)
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="slip-summary-{code}-{day}.xlsx"; '
-        f"filename*=UTF-8''{quote(f'{title}-{chosen.project.name}-{day}.xlsx', safe='')}"
+    return xlsx_response(
+        data, f"slip-summary-{chosen.project.code}-{day}.xlsx", f"{title}-{chosen.project.name}-{day}.xlsx"
     )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 # ---------------------------------------------------------------------------- the xlsx
-
-#: a cell starting with one of these is a formula to a spreadsheet (CSV/formula injection)
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def _display_width(value) -> int:
-    text = "" if value is None else str(value)
-    return sum(2 if ord(char) > 0x2E7F else 1 for char in text)
-
-
-def _fit_columns(sheet, first_row: int, minimum: int = 8, maximum: int = 40) -> None:
-    from openpyxl.utils import get_column_letter
-
-    widths: dict[int, int] = {}
-    for row in sheet.iter_rows(min_row=first_row):
-        for cell in row:
-            widths[cell.column] = max(widths.get(cell.column, 0), _display_width(cell.value))
-    for column, width in widths.items():
-        sheet.column_dimensions[get_column_letter(column)].width = min(max(width + 2, minimum), maximum)
-
-
-def _write_table(sheet, title: str, header: list[str], rows: list[list], totals: list) -> None:
-    from openpyxl.styles import Alignment, Font
-
-    sheet.append([neutralise(title)])
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([neutralise(text) for text in header])
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for values in rows:
-        sheet.append([neutralise(value) for value in values])
-    sheet.append([neutralise(value) for value in totals])
-    for cell in sheet[sheet.max_row]:
-        cell.font = Font(bold=True)
-    if len(header) > 1:
-        sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
-    sheet.freeze_panes = "B3"
-    _fit_columns(sheet, first_row=2)
 
 
 def workbook(project: Project, monday: date, summary: Summary) -> bytes:
@@ -283,29 +211,25 @@ def workbook(project: Project, monday: date, summary: Summary) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = gettext("Summary")
-    _write_table(
+    write_table(
         sheet,
         f"{project.name} · {gettext('Slip summary')} · {week}",
         [department, *(measure_label(m) for m in MEASURES), gettext("On-time rate")],
         [[row_label(row), *(getattr(row, m) for m in MEASURES), _rate(row)] for row in summary.rows],
         [total, *(getattr(summary.totals, m) for m in MEASURES), _rate(summary.totals)],
     )
-    for row in sheet.iter_rows(min_row=3, min_col=len(MEASURES) + 2, max_col=len(MEASURES) + 2):
-        row[0].number_format = "0%"
+    percent_column(sheet, len(MEASURES) + 2)
 
     by_category = book.create_sheet(gettext("By category"))
-    _write_table(
+    write_table(
         by_category,
         f"{project.name} · {gettext('Slips against each department by category')} · {week}",
         [department, *(category_label(c) for c in CATEGORIES), total],
         [[row_label(row), *(row.by_category[c] for c in CATEGORIES), row.against] for row in summary.rows],
         [total, *(summary.totals.by_category[c] for c in CATEGORIES), summary.totals.against],
     )
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return book_bytes(book)
 
 
 def _rate(row: Row) -> float | None:
-    rate = row.on_time_rate
-    return None if rate is None else round(rate, 4)
+    return share(row.on_time_rate)

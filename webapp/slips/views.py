@@ -25,7 +25,7 @@ from webapp.core.clock import now as clock_now
 from webapp.core.htmx import render, wants_fragment
 from webapp.core.locking import EditConflict, check_version, conflict_message, touch
 from webapp.core.locking import commit as commit_edit
-from webapp.core.rulekit import N_, RuleViolation
+from webapp.core.rulekit import RuleViolation
 from webapp.core.web import message
 from webapp.estate import queries as estate_queries
 from webapp.estate.labels import relation_label
@@ -270,9 +270,6 @@ def _clocks_light(slip: Slip, now) -> dict:
 # ---------------------------------------------------------------------------- filing
 
 
-#: units the owner picker offers at most; more means "type more"
-OWNER_CHOICES_LIMIT = 10
-_CHOICE = re.compile(r"(\d{1,12}):(\d{0,12})")
 #: where the owner picker shows the errors about the unit and the owner
 _PICKER_FIELDS = {"unit": "unit_query", "unit_id": "unit_query", "owner": "unit_query", "owner_id": "unit_query"}
 
@@ -283,64 +280,23 @@ def _filing_form(projects: list[Project]) -> SlipForm:
     return form
 
 
-def _parse_choice(text: str | None) -> tuple[int, int | None] | None:
-    """"12:34" → (12, 34); "12:" → (12, None) (the unit, no one on record); else None."""
-    found = _CHOICE.fullmatch(text or "")
-    if found is None:
-        return None
-    return int(found[1]), (int(found[2]) if found[2] else None)
-
-
-def _units_by_id(unit_id: int, project_ids: list[int]) -> list[Unit]:
-    statement = (
-        sa.select(Unit)
-        .join(Unit.building)
-        .options(so.contains_eager(Unit.building))
-        .where(Unit.id == unit_id, Unit.project_id.in_(project_ids or [0]))
-    )
-    return estate_queries.units_with_people(db.session, statement)
-
-
-def _picker(form: SlipForm, project_ids: list[int]) -> dict:
-    """What the owner picker shows on the rendered form: the chosen unit with its people,
-    else the units matching what was typed (the same fragment HTMX swaps in)."""
-    query = form.unit_query.data or ""
-    chosen = _parse_choice(form.owner_choice.data)
-    units, more = [], False
-    if chosen is not None:
-        units = _units_by_id(chosen[0], project_ids)
-    if not units and query:
-        units, more = estate_queries.search_units(db.session, query, OWNER_CHOICES_LIMIT, project_ids=project_ids)
-    return {"units": units, "more": more, "query": query, "selected": form.owner_choice.data or ""}
-
-
 def _resolve_owner(form: SlipForm, project: Project) -> tuple[int | None, int | None]:
-    """SLIP-02: the unit and owner of an owner-raised slip: the radio button picked, else
-    what was typed when it names exactly one unit (its owner too when it has only one
-    person on record). None matching, or several: RuleViolation beside the field (the
-    form then shows the matches to pick from). Operations check the ids belong."""
-    if form.owner_choice.data:
-        chosen = _parse_choice(form.owner_choice.data)
-        if chosen is None:
-            raise RuleViolation(N_("Choose the unit again."), field="unit_query")
-        return chosen
-    query = form.unit_query.data or ""
-    if not query:
-        return None, None
-    units, more = estate_queries.search_units(db.session, query, OWNER_CHOICES_LIMIT, project_ids=[project.id])
-    if not units:
-        raise RuleViolation(N_("No unit matches “%(query)s”."), field="unit_query", query=query)
-    if len(units) > 1 or more:
-        raise RuleViolation(N_("Several units match “%(query)s”: choose one below."), field="unit_query", query=query)
-    unit = units[0]
-    owner_id = unit.occupancies[0].owner_id if len(unit.occupancies) == 1 else None
-    form.owner_choice.data = f"{unit.id}:{owner_id or ''}"
-    return unit.id, owner_id
+    """SLIP-02: the unit and owner of an owner-raised slip (estate.queries.resolve_owner_choice);
+    the choice it settles on stays picked when the form comes back."""
+    unit_id, owner_id, choice = estate_queries.resolve_owner_choice(
+        db.session, form.unit_query.data, form.owner_choice.data, project.id
+    )
+    form.owner_choice.data = choice
+    return unit_id, owner_id
 
 
 def _render_new(form: SlipForm, facility: Facility | None, projects, status: int = 200, project_ids=None):
-    if project_ids is None:
-        project_ids = [facility.project_id] if facility is not None else [p.id for p in projects]
+    """`project_ids`: where the picker's matches on this page come from (the form's project
+    once known); its search as you type follows the project chosen in the form."""
+    fixed = [facility.project_id] if facility is not None else [p.id for p in projects]
+    picker = estate_queries.owner_picker(
+        db.session, form.unit_query.data or "", form.owner_choice.data, project_ids or fixed
+    )
     return (
         render_template(
             "slips/new.html",
@@ -348,32 +304,11 @@ def _render_new(form: SlipForm, facility: Facility | None, projects, status: int
             facility=facility,
             projects=projects,
             max_photos=MAX_PHOTOS,
-            picker=_picker(form, project_ids),
-            picker_project=project_ids[0] if len(project_ids) == 1 else None,
+            picker=picker,
+            picker_project=fixed[0] if len(fixed) == 1 else None,
         ),
         status,
     )
-
-
-@bp.get("/owner-search")
-def owner_search():
-    """SLIP-02: the filing form's owner picker (HTMX fragment): up to 10 units matching
-    what was typed, each with its people as radio buttons, phones masked (EST-03). A fixed
-    number of queries however many units match."""
-    projects = _permitted_projects(Permission.FILE_SLIP)
-    if not projects:
-        abort(403)
-    project_id = request.args.get("project", type=int) or request.args.get("project_id", type=int)
-    if project_id is not None:
-        projects = [p for p in projects if p.id == project_id]
-        if not projects:
-            abort(404)
-    query = (request.args.get("q") or request.args.get("unit_query") or "").strip()
-    units, more = estate_queries.search_units(
-        db.session, query, OWNER_CHOICES_LIMIT, project_ids=[p.id for p in projects]
-    )
-    context = {"units": units, "more": more, "query": query, "selected": request.args.get("owner_choice", "")}
-    return render_template("slips/_owner_choices.html", picker=context), 200, {"Vary": "HX-Request"}
 
 
 def _field_error(form, exc: RuleViolation | media.MediaError, fallback: str | None = None) -> None:
@@ -411,6 +346,13 @@ def new():
             form.facility_id.data = facility.id
             form.project_id.data = facility.project_id
         return _render_new(form, facility, projects)
+    if request.form.get("find_owner"):  # the owner picker's search without scripts: nothing saved
+        form.owner_choice.data = ""
+        chosen_project = form.project_id.data if facility is None and len(projects) > 1 else None
+        project_ids = [chosen_project] if chosen_project in {p.id for p in projects} else None
+        if form.photo_files():
+            form.photos.errors.append(gettext("Nothing was saved: choose the photos again."))
+        return _render_new(form, facility, projects, project_ids=project_ids)
 
     if not form.validate_on_submit():
         return _render_new(form, facility, projects, 422)

@@ -1,0 +1,157 @@
+"""Forms of the service centre's paid-service orders: registration (SVC-02), dispatch
+(SVC-03), cancellation, the quality check (SVC-07) and edits (SVC-09). They parse; the
+rules and operations decide.
+
+The items of an order and the quantities of its lines are as many as the price list and
+the order have, so they are read from the request by name (`item`, `quantity-<id>`)
+rather than declared as fields; money and quantities go through rules.parse_yuan and
+rules.parse_quantity."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields import DateTimeLocalField
+from wtforms.validators import Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from webapp.core.idempotency import new_key
+from webapp.core.rulekit import RuleViolation
+from webapp.paid_services import rules
+from webapp.paid_services.labels import QUALITY_LABELS
+from webapp.slips.forms import local_input
+
+_MINUTES = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _optional_int(value):
+    if value in (None, "", "0"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _text(rows: int = 2, label=None, limit: int = 2000) -> TextAreaField:
+    return TextAreaField(label, validators=[Length(max=limit)], filters=[_strip], render_kw={"rows": rows})
+
+
+class OrderForm(FlaskForm):
+    """家政服务登记表 at the desk (SVC-02). The items chosen and their quantities are read
+    by `chosen_items`."""
+
+    submission_key = HiddenField(default=new_key)
+    project_id = HiddenField(filters=[_optional_int])
+    #: the estate's owner picker: the words typed and the radio button picked
+    unit_query = StringField(_l("Owner's unit"), validators=[Length(max=100)], filters=[_strip])
+    owner_choice = StringField(validators=[Length(max=40)], filters=[_strip])
+    contact = StringField(_l("Contact for this job"), validators=[Length(max=100)], filters=[_strip])
+    appointment_at = DateTimeLocalField(_l("Appointment agreed with the owner"), format=_MINUTES, validators=[Optional()])
+    requirements = _text(3, _l("Requirements"))
+    cautions = _text(2, _l("Cautions"))
+    key_authorised = BooleanField(_l("The owner leaves a key at the service centre and authorises entry with it"))
+    key_note = StringField(_l("Where the key is and who hands it over"), validators=[Length(max=200)], filters=[_strip])
+
+    def values(self) -> dict:
+        """What the operation takes, but for the unit, the owner and the lines."""
+        return {
+            "contact": self.contact.data or "",
+            "appointment_at": local_input(self.appointment_at),
+            "requirements": self.requirements.data or "",
+            "cautions": self.cautions.data or "",
+            "key_authorised": bool(self.key_authorised.data),
+            "key_note": self.key_note.data or "",
+        }
+
+
+def quantity_field(record_id: int) -> str:
+    """The name of a quantity input: of a price-list item on registration, of an order's
+    line on the edit form."""
+    return f"quantity-{record_id}"
+
+
+def chosen_items(formdata, offered_ids) -> tuple[list[int], list[dict], dict[int, str], dict[int, RuleViolation]]:
+    """The items ticked on the registration form with their quantities.
+
+    Returns the ids ticked, the lines for the operation, the quantities as typed by item
+    id (to show again) and the refusals of quantities that cannot be read, by item id."""
+    ticked: list[int] = []
+    for raw in formdata.getlist("item"):
+        item_id = _optional_int(raw)
+        if item_id is not None and item_id not in ticked:
+            ticked.append(item_id)
+    typed = {item_id: (formdata.get(quantity_field(item_id)) or "").strip() for item_id in [*offered_ids, *ticked]}
+    lines, errors = [], {}
+    for item_id in ticked:
+        try:
+            quantity = rules.parse_quantity(typed[item_id], quantity_field(item_id))
+        except RuleViolation as exc:
+            errors[item_id] = exc
+            continue
+        lines.append({"item_id": item_id, "quantity_centi": quantity})
+    return ticked, lines, typed, errors
+
+
+class ActionForm(FlaskForm):
+    """A step on an order; `version` refuses a step based on what someone changed meanwhile."""
+
+    version = HiddenField()
+
+
+class DispatchForm(ActionForm):
+    """SVC-03: one or more technicians, each trained and cleared for in-home work. Only the
+    cleared are offered; a posted id of anyone else reaches the operation, which refuses it."""
+
+    technicians = SelectMultipleField(
+        _l("Technicians"),
+        coerce=int,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=False,
+    )
+
+
+class CancelForm(ActionForm):
+    reason = _text(2, _l("Why the order is cancelled"))
+
+
+class QualityForm(ActionForm):
+    """SVC-07: the supervisor's check; it closes the order."""
+
+    result = RadioField(_l("Quality of the work"), validate_choice=False)
+    note = _text(2, _l("Note"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.result.choices = [(value.value, label) for value, label in QUALITY_LABELS.items()]
+
+
+class EditForm(ActionForm):
+    """What the stage of the order allows to change (rules.EDITABLE_FIELDS); the quantities
+    of the lines are read by name (`quantity-<line id>`)."""
+
+    contact = StringField(_l("Contact for this job"), validators=[Length(max=100)], filters=[_strip])
+    appointment_at = DateTimeLocalField(_l("Appointment agreed with the owner"), format=_MINUTES, validators=[Optional()])
+    requirements = _text(3, _l("Requirements"))
+    cautions = _text(2, _l("Cautions"))
+    key_authorised = BooleanField(_l("The owner leaves a key at the service centre and authorises entry with it"))
+    key_note = StringField(_l("Where the key is and who hands it over"), validators=[Length(max=200)], filters=[_strip])
+    work_done = _text(3, _l("Work done"))
+    materials = StringField(_l("Extra materials (yuan)"), validators=[Length(max=20)], filters=[_strip],
+                            render_kw={"inputmode": "decimal"})
+    materials_note = StringField(_l("Materials used"), validators=[Length(max=200)], filters=[_strip])
+    started_at = DateTimeLocalField(_l("Work started"), format=_MINUTES, validators=[Optional()])
+    finished_at = DateTimeLocalField(_l("Work finished"), format=_MINUTES, validators=[Optional()])
