@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -15,6 +16,7 @@ from webapp.estate.models import Building, Facility, Occupancy, Owner, Unit
 from webapp.estate.rules import FacilityKind, OccupantRelation, facility_code, new_qr_token
 from webapp.org.models import Company, Department, Project, RoleAssignment, User
 from webapp.org.rules import DepartmentKind, Role
+from webapp.paid_services.models import InHomeClearance, ServiceItem, ServicePrice
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - printed for the demo, never used in production
 
@@ -68,6 +70,18 @@ SITE_FACILITIES = [
     ("儿童游乐区", FacilityKind.PUBLIC_AREA),
     ("垃圾收集站", FacilityKind.PUBLIC_AREA),
 ]
+# 有偿服务项目及收费标准 (SVC-01): department, item, unit of charge, price in fen
+SERVICE_ITEMS = [
+    (DepartmentKind.HOUSEKEEPING, "日常保洁", "小时", 4000),
+    (DepartmentKind.HOUSEKEEPING, "新房开荒保洁", "平方米", 800),
+    (DepartmentKind.HOUSEKEEPING, "油烟机清洗", "台", 15000),
+    (DepartmentKind.HOUSEKEEPING, "空调清洗", "台", 8000),
+    (DepartmentKind.MAINTENANCE, "更换水龙头", "次", 5000),
+    (DepartmentKind.MAINTENANCE, "疏通下水道", "次", 8000),
+    (DepartmentKind.MAINTENANCE, "更换灯具", "盏", 3000),
+]
+#: staff trained and cleared for work in owners' homes (SVC-03)
+CLEARED_STAFF = ["housekeeper", "tech"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀英华慧巧美兰霞平刚桂英玉兰萍建华建国红梅海燕志强晓东晓明丹丹婷婷"
 
@@ -131,11 +145,14 @@ def load_demo(session: so.Session, hash_password) -> DemoSummary:
             kind: _get_or_add(session, Department, {"project_id": project.id, "kind": kind.value}, name=dept_name)
             for kind, dept_name in DEPARTMENTS
         }
+        users: dict[str, User] = {}
         for suffix, stem, role, kind in PROJECT_USERS:
             username = f"{code.lower()}.{suffix}"
-            user = ensure_user(username, f"{name[:2]}{stem}")
+            user = users[suffix] = ensure_user(username, f"{name[:2]}{stem}")
             ensure_role(user, role, project, departments[kind] if kind else None)
             usernames.append((username, str(role)))
+
+        _ensure_price_list(session, project, departments, users)
 
         rng = random.Random(code)  # the same people on every run
         for position, building_name in enumerate(building_names):
@@ -174,3 +191,27 @@ def load_demo(session: so.Session, hash_password) -> DemoSummary:
     owners = session.scalar(sa.select(sa.func.count()).select_from(Owner))
     facilities = session.scalar(sa.select(sa.func.count()).select_from(Facility))
     return DemoSummary(usernames=usernames, units=units, owners=owners, facilities=facilities)
+
+
+def _ensure_price_list(session: so.Session, project: Project, departments: dict, users: dict[str, User]) -> None:
+    """The approved price list and the cleared staff, so an order can be taken at once."""
+    gm = session.scalar(sa.select(User).where(User.username == "gm"))
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    leads = {DepartmentKind.HOUSEKEEPING: users["house.lead"], DepartmentKind.MAINTENANCE: users["maint.lead"]}
+    for kind, item_name, unit_of_charge, price_fen in SERVICE_ITEMS:
+        department = departments[kind]
+        proposer = leads[kind]
+        item = _get_or_add(
+            session, ServiceItem, {"project_id": project.id, "department_id": department.id, "name": item_name},
+            unit_of_charge=unit_of_charge, created_by_id=proposer.id, created_at=moment,
+        )
+        _get_or_add(
+            session, ServicePrice, {"project_id": project.id, "item_id": item.id},
+            price_fen=price_fen, proposed_by_id=proposer.id, proposed_at=moment, decision="approved",
+            decided_by_id=gm.id, decided_at=moment, effective_from=moment,
+        )
+    for suffix in CLEARED_STAFF:
+        _get_or_add(
+            session, InHomeClearance, {"project_id": project.id, "user_id": users[suffix].id},
+            trained_on=moment.date(), cleared_by_id=users["pm"].id, cleared_at=moment,
+        )

@@ -20,6 +20,10 @@ from webapp.extensions import db
 from webapp.org.models import Department, Project, User
 from webapp.paid_services import operations
 from webapp.paid_services.models import ServiceOrder, ServiceSignature
+from webapp.paid_services.rules import Conduct
+
+#: §4.4.1 a–b, confirmed when the work is recorded
+CONDUCT = list(Conduct)
 
 pytestmark = pytest.mark.browser
 
@@ -74,7 +78,7 @@ def _completed_job(app, world) -> int:
         for n, step in enumerate(["appearance", "tools", "requirements", "on_time",
                                   "knock", "owner_admitted", "shoe_covers", "scope_confirmed", "valuables"]):
             operations.tick(session, tech, order, step, moment - timedelta(hours=4, minutes=20 - n))
-        operations.complete_job(session, tech, order, moment, work_done="全屋保洁, 油烟机清洗", materials_fen=1500)
+        operations.complete_job(session, tech, order, moment, conduct=CONDUCT, work_done="全屋保洁, 油烟机清洗", materials_fen=1500)
         session.commit()
         return order.id
 

@@ -89,3 +89,15 @@ def test_demo_run_again_changes_nothing(app):
         assert _row_counts() == before
         assert set(db.session.scalars(sa.select(Facility.qr_token))) == tokens
     assert second_output == first_output
+
+
+def test_svc01_svc03_demo_offers_an_approved_price_list_and_cleared_staff(app, client, login):
+    _run_demo(app)
+    login("ch.reception", password=DEMO_PASSWORD)
+    registration = client.get("/services/orders/new").get_data(as_text=True)
+    assert "油烟机清洗" in registration and "¥150.00" in registration
+    assert "更换水龙头" in registration
+    login("ch.house.lead", password=DEMO_PASSWORD)
+    staff = client.get("/services/staff").get_data(as_text=True)
+    after_name = staff[staff.index("翠湖家政员"):]
+    assert after_name[after_name.index("data-clearance="):].startswith('data-clearance="cleared"')

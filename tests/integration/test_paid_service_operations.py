@@ -23,6 +23,10 @@ from webapp.org.access import NotPermitted
 from webapp.org.models import Department, Project, User
 from webapp.paid_services import operations
 from webapp.paid_services.models import ServiceOrder, ServicePrice, ServiceSignature
+from webapp.paid_services.rules import Conduct
+
+#: §4.4.1 a–b, confirmed when the work is recorded
+CONDUCT = list(Conduct)
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 APPOINTMENT = NOW + timedelta(hours=4)
@@ -136,7 +140,7 @@ def _completed(ctx, **kwargs):
     _tick_all(ctx, order, tech, PRE_DEPARTURE)
     _tick_all(ctx, order, tech, OWNER_AT_HOME, APPOINTMENT + timedelta(minutes=5))
     operations.complete_job(ctx.session, tech, order, APPOINTMENT + timedelta(hours=3),
-                            work_done="全屋保洁, 油烟机清洗", materials_fen=1500, materials_note="清洁剂", **kwargs)
+                            conduct=CONDUCT, work_done="全屋保洁, 油烟机清洗", materials_fen=1500, materials_note="清洁剂", **kwargs)
     return order, tech
 
 
@@ -512,10 +516,10 @@ def test_svc04_every_technician_on_the_job_prepares_themselves_and_svc05_is_once
     _tick_all(ctx, order, first, OWNER_AT_HOME[1:], APPOINTMENT + timedelta(minutes=5))
     assert operations.tick(session, second, order, "knock", APPOINTMENT).technician_id == first.id  # done once
     with pytest.raises(RuleViolation) as exc:
-        operations.complete_job(session, first, order, APPOINTMENT + timedelta(hours=2), work_done="保洁")
+        operations.complete_job(session, first, order, APPOINTMENT + timedelta(hours=2), conduct=CONDUCT, work_done="保洁")
     assert exc.value.params == {"count": 4}
     _tick_all(ctx, order, second, PRE_DEPARTURE)
-    operations.complete_job(session, second, order, APPOINTMENT + timedelta(hours=2), work_done="保洁")
+    operations.complete_job(session, second, order, APPOINTMENT + timedelta(hours=2), conduct=CONDUCT, work_done="保洁")
     assert order.status == "completed"
 
 
@@ -528,13 +532,13 @@ def test_svc06_completion_records_the_work_and_the_charge(ctx):
     line = order.lines[0]
     _tick_all(ctx, order, tech, PRE_DEPARTURE)
     with pytest.raises(RuleViolation):
-        operations.complete_job(session, tech, order, APPOINTMENT + timedelta(hours=3), work_done="保洁")
+        operations.complete_job(session, tech, order, APPOINTMENT + timedelta(hours=3), conduct=CONDUCT, work_done="保洁")
     _tick_all(ctx, order, tech, OWNER_AT_HOME, APPOINTMENT + timedelta(minutes=5))
     with pytest.raises(RuleViolation) as exc:
-        operations.complete_job(session, tech, order, APPOINTMENT + timedelta(hours=3), work_done=" ")
+        operations.complete_job(session, tech, order, APPOINTMENT + timedelta(hours=3), conduct=CONDUCT, work_done=" ")
     assert exc.value.field == "work_done"
     operations.complete_job(
-        session, tech, order, APPOINTMENT + timedelta(hours=4), work_done="全屋保洁", materials_fen=1500,
+        session, tech, order, APPOINTMENT + timedelta(hours=4), conduct=CONDUCT, work_done="全屋保洁", materials_fen=1500,
         materials_note="清洁剂", quantities={line.id: 350}, finished_at=APPOINTMENT + timedelta(hours=3, minutes=30),
     )
     assert order.status == "completed" and line.quantity_centi == 350 and line.price_fen == 8000
@@ -550,7 +554,7 @@ def test_svc06_a_job_finished_before_it_started_is_refused_and_nothing_is_lost(c
     line = order.lines[0]
     with pytest.raises(RuleViolation) as exc:
         operations.complete_job(
-            session, tech, order, APPOINTMENT + timedelta(hours=3), work_done="全屋保洁", materials_fen=1500,
+            session, tech, order, APPOINTMENT + timedelta(hours=3), conduct=CONDUCT, work_done="全屋保洁", materials_fen=1500,
             quantities={line.id: 500}, started_at=APPOINTMENT, finished_at=APPOINTMENT - timedelta(minutes=1),
         )
     assert exc.value.field == "finished_at"
@@ -558,12 +562,28 @@ def test_svc06_a_job_finished_before_it_started_is_refused_and_nothing_is_lost(c
     assert line.quantity_centi == 300
 
 
+def test_svc06_the_work_is_recorded_only_with_no_gifts_and_tools_counted_confirmed(ctx):
+    order, tech = _under_way(ctx)
+    _tick_all(ctx, order, tech, PRE_DEPARTURE)
+    _tick_all(ctx, order, tech, OWNER_AT_HOME, APPOINTMENT + timedelta(minutes=5))
+    with pytest.raises(RuleViolation) as exc:
+        operations.complete_job(ctx.session, tech, order, APPOINTMENT + timedelta(hours=3),
+                                conduct=[Conduct.NO_GIFTS], work_done="保洁")
+    assert exc.value.field == "conduct" and order.status == "in_progress"
+    operations.complete_job(ctx.session, tech, order, APPOINTMENT + timedelta(hours=3), conduct=CONDUCT, work_done="保洁")
+    ctx.session.flush()
+    completed = ctx.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.entity_id == order.id, AuditEvent.action == "service_order_completed")
+    )
+    assert completed.changes["conduct_confirmed"] == [None, ["no_gifts", "tools_counted"]]
+
+
 def test_svc06_negative_materials_are_refused(ctx):
     order, tech = _under_way(ctx)
     _tick_all(ctx, order, tech, PRE_DEPARTURE)
     _tick_all(ctx, order, tech, OWNER_AT_HOME, APPOINTMENT + timedelta(minutes=5))
     with pytest.raises(RuleViolation) as exc:
-        operations.complete_job(ctx.session, tech, order, APPOINTMENT + timedelta(hours=3), work_done="保洁",
+        operations.complete_job(ctx.session, tech, order, APPOINTMENT + timedelta(hours=3), conduct=CONDUCT, work_done="保洁",
                                 materials_fen=-100)
     assert exc.value.field == "materials"
 

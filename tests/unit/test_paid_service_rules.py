@@ -713,3 +713,21 @@ def test_svc07_summary_bounds_are_local_midnights():
 def test_svc07_a_job_counts_in_the_local_month_it_finished():
     assert rules.summary_month_of(local(2026, 11, 30, 23, 59)) == date(2026, 11, 1)
     assert rules.summary_month_of(datetime(2026, 11, 30, 16, 0, tzinfo=UTC)) == date(2026, 12, 1)  # 00:00 local
+
+
+def test_svc06_the_technician_confirms_no_gifts_and_tools_counted():
+    assert rules.check_conduct_confirmed(["tools_counted", "no_gifts"]) == (
+        rules.Conduct.NO_GIFTS, rules.Conduct.TOOLS_COUNTED,
+    )
+
+
+@pytest.mark.parametrize("confirmed", [[], ["no_gifts"], ["tools_counted"]])
+def test_svc06_a_missing_conduct_confirmation_is_refused(confirmed):
+    with pytest.raises(RuleViolation) as refused:
+        rules.check_conduct_confirmed(confirmed)
+    assert refused.value.field == "conduct"
+
+
+def test_svc06_an_unknown_conduct_confirmation_is_refused():
+    with pytest.raises(RuleViolation):
+        rules.check_conduct_confirmed(["no_gifts", "tools_counted", "took_a_tip"])

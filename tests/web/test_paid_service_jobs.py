@@ -26,6 +26,10 @@ from webapp.extensions import db
 from webapp.org.models import Department, Project, User
 from webapp.paid_services import operations
 from webapp.paid_services.models import ServiceOrder, ServiceSignature
+from webapp.paid_services.rules import Conduct
+
+#: §4.4.1 a–b, confirmed when the work is recorded
+CONDUCT = list(Conduct)
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 APPOINTMENT = NOW + timedelta(hours=4)  # 14:00
@@ -71,7 +75,7 @@ def _arrange(app, world, *, where="own", key_authorised=False, technician="staff
                 operations.tick(session, tech, order, step, APPOINTMENT - timedelta(minutes=20 - n))
             for n, step in enumerate(OWNER_AT_HOME):
                 operations.tick(session, tech, order, step, APPOINTMENT + timedelta(minutes=1 + n))
-            operations.complete_job(session, tech, order, APPOINTMENT + timedelta(hours=3), work_done="全屋保洁, 油烟机清洗",
+            operations.complete_job(session, tech, order, APPOINTMENT + timedelta(hours=3), conduct=CONDUCT, work_done="全屋保洁, 油烟机清洗",
                                     materials_fen=1500, materials_note="清洁剂")
         session.commit()
         return order.id
@@ -312,9 +316,29 @@ def _completion(order, **overrides) -> dict:
     line = order.lines[0]
     data = {"version": str(order.version), "work_done": "全屋保洁, 油烟机清洗", f"quantity-{line.id}": "3.5",
             "materials": "15", "materials_note": "清洁剂", "started_at": "2026-11-25T14:05",
-            "finished_at": "2026-11-25T17:00"}
+            "finished_at": "2026-11-25T17:00", "conduct": [c.value for c in CONDUCT]}
     data.update(overrides)
     return data
+
+
+def test_svc06_the_work_is_not_recorded_without_no_gifts_and_tools_counted(app, client, world, login):
+    with time_machine.travel(NOW, tick=False) as traveller:
+        order_id = _arrange(app, world)
+        login(world.users[("staff", "own")])
+        _prepared(client, app, order_id, traveller)
+        for step in OWNER_AT_HOME[1:]:
+            _tick(client, order_id, step, headers=HX)
+        traveller.move_to(APPOINTMENT + timedelta(hours=3, minutes=10))
+        response = post(client, f"/services/jobs/{order_id}/complete",
+                        _completion(_order(app, order_id), conduct=["no_gifts"]))
+    assert response.status_code == 422
+    html = _html(response)
+    conduct = _between(html, "conduct-field", "</fieldset>")
+    assert 'class="error"' in conduct
+    assert re.search(r'<input checked[^>]*value="no_gifts"', conduct)
+    assert not re.search(r'<input checked[^>]*value="tools_counted"', conduct)
+    assert "全屋保洁, 油烟机清洗" in html and 'value="清洁剂"' in html
+    assert _order(app, order_id).status == "in_progress"
 
 
 def test_svc06_a_job_finished_before_it_started_is_refused_with_every_value_kept(app, client, world, login):
@@ -355,6 +379,7 @@ def test_svc06_completion_records_the_work_and_the_charge_and_hands_over_to_the_
         traveller.move_to(APPOINTMENT + timedelta(hours=3, minutes=10))
         response = post(client, f"/services/jobs/{order_id}/complete", _completion(_order(app, order_id)))
         review = _html(client.get(response.location))
+        trail = _html(client.get(f"/services/orders/{order_id}"))
     assert early.status_code == 422 and "入户检查未完成" in _html(early)
     assert response.status_code == 303 and response.location.endswith(f"/services/jobs/{order_id}/sign")
     order = _order(app, order_id)
@@ -362,6 +387,7 @@ def test_svc06_completion_records_the_work_and_the_charge_and_hands_over_to_the_
     assert (order.lines_fen, order.materials_fen, order.total_fen) == (28000, 1500, 29500)
     assert order.finished_at == APPOINTMENT + timedelta(hours=3)
     assert "¥295.00" in _between(review, "signing-total", "</td>") and "清洁剂" in review
+    assert "未接受任何馈赠" in trail and "已清点、整理好设备和用具" in trail
     assert _shown_hash(review) == order.hash_now
 
 

@@ -23,6 +23,10 @@ from webapp.extensions import db
 from webapp.org.models import Department, Project, User
 from webapp.paid_services import operations
 from webapp.paid_services.models import ServiceOrder
+from webapp.paid_services.rules import Conduct
+
+#: §4.4.1 a–b, confirmed when the work is recorded
+CONDUCT = list(Conduct)
 
 # 10:00 in Shanghai on a Wednesday
 MORNING = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
@@ -164,7 +168,7 @@ def _signed(app, world, services, key="own") -> int:
         operations.start_job(session, tech, order, APPOINTMENT - timedelta(minutes=30))
         for n, item in enumerate(PRE_DEPARTURE + OWNER_AT_HOME):
             operations.tick(session, tech, order, item, APPOINTMENT + timedelta(minutes=n))
-        operations.complete_job(session, tech, order, APPOINTMENT + timedelta(hours=3), work_done="全屋保洁",
+        operations.complete_job(session, tech, order, APPOINTMENT + timedelta(hours=3), conduct=CONDUCT, work_done="全屋保洁",
                                 materials_fen=1500, materials_note="清洁剂")
         operations.record_signature(session, tech, order, signer_name="业主张三", image=_signature_png(),
                                     satisfaction=5, comment="很干净", store=store_from_app(app),

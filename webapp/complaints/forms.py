@@ -12,9 +12,8 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
-    TextAreaField,
 )
-from wtforms.fields import DateField, DateTimeLocalField
+from wtforms.fields import DateField
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -26,8 +25,15 @@ from webapp.complaints.rules import (
     Satisfaction,
 )
 from webapp.core import audit
+from webapp.core.forms import (
+    label_choices,
+    local_datetime_field,
+    local_input,
+    optional_int,
+    strip,
+    text_area,
+)
 from webapp.core.idempotency import new_key
-from webapp.slips.forms import local_input
 
 CLASS_LABELS = {
     ComplaintClass.MAJOR: _l("Major"),
@@ -80,50 +86,28 @@ CALLBACK_METHOD_LABELS = {"visit": _l("Visit"), "phone": _l("Phone call")}
 #: QA's verification of a corrective action (CMP-09)
 VERIFICATION_LABELS = {"effective": _l("Effective"), "not_effective": _l("Not effective")}
 
-_MINUTES = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _optional_int(value):
-    if value in (None, "", "0"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 class ComplaintForm(FlaskForm):
     submission_key = HiddenField(default=new_key)
-    project_id = SelectField(_l("Project"), coerce=_optional_int, validate_choice=False)
+    project_id = SelectField(_l("Project"), coerce=optional_int, validate_choice=False)
     channel = RadioField(_l("Channel"), default="visit", validate_choice=False)
-    event_time = DateTimeLocalField(_l("When it happened"), format=_MINUTES, validators=[Optional()])
-    event_place = StringField(_l("Where it happened"), validators=[Length(max=200)], filters=[_strip])
+    event_time = local_datetime_field(_l("When it happened"))
+    event_place = StringField(_l("Where it happened"), validators=[Length(max=200)], filters=[strip])
     complained_department_id = SelectField(
-        _l("Department complained about"), coerce=_optional_int, validate_choice=False
+        _l("Department complained about"), coerce=optional_int, validate_choice=False
     )
     complained_person = StringField(
-        _l("Person complained about"), validators=[Length(max=100)], filters=[_strip]
+        _l("Person complained about"), validators=[Length(max=100)], filters=[strip]
     )
-    description = TextAreaField(
-        _l("What happened"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 4}
-    )
-    owner_request = TextAreaField(
-        _l("What the owner asks for"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
-    )
+    description = text_area(4, _l("What happened"))
+    owner_request = text_area(2, _l("What the owner asks for"))
     #: CMP-03 "linked to the owner and unit when known": the estate's owner picker, the
     #: words typed and the radio button picked ("unitId:ownerId", "unitId:" for the unit alone)
-    unit_query = StringField(_l("Owner's unit"), validators=[Length(max=100)], filters=[_strip])
-    owner_choice = StringField(validators=[Length(max=40)], filters=[_strip])
+    unit_query = StringField(_l("Owner's unit"), validators=[Length(max=100)], filters=[strip])
+    owner_choice = StringField(validators=[Length(max=40)], filters=[strip])
     owner_contact = StringField(
-        _l("Owner's name, unit and phone"), validators=[Length(max=100)], filters=[_strip]
+        _l("Owner's name, unit and phone"), validators=[Length(max=100)], filters=[strip]
     )
-    requested_at = DateTimeLocalField(
-        _l("Time the owner asks for (minor complaints)"), format=_MINUTES, validators=[Optional()]
-    )
+    requested_at = local_datetime_field(_l("Time the owner asks for (minor complaints)"))
     # what the class suggestion is made from (rules.suggest_class)
     injury_or_major_loss = BooleanField(_l("Personal injury or major loss through the management's fault"))
     repeated_unresolved = BooleanField(_l("A promised service, asked for repeatedly and still not delivered"))
@@ -140,9 +124,9 @@ class ComplaintForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.channel.choices = list(CHANNEL_LABELS.items())
-        self.complaint_class.choices = [(c.value, label) for c, label in CLASS_LABELS.items()]
-        self.invalid_reason.choices = [(r.value, label) for r, label in INVALID_REASON_LABELS.items()]
+        self.channel.choices = label_choices(CHANNEL_LABELS)
+        self.complaint_class.choices = label_choices(CLASS_LABELS)
+        self.invalid_reason.choices = label_choices(INVALID_REASON_LABELS)
 
     def flags(self) -> dict[str, bool]:
         return {
@@ -191,85 +175,63 @@ class ActionForm(FlaskForm):
 
 
 class PauseForm(ActionForm):
-    wait_reason = TextAreaField(
-        _l("What the complaint is waiting for"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
-    )
+    wait_reason = text_area(2, _l("What the complaint is waiting for"))
 
 
 class ExtensionForm(ActionForm):
-    requested_due = DateTimeLocalField(_l("New time limit"), format=_MINUTES, validators=[Optional()])
-    reason = TextAreaField(
-        _l("Reason for more time"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
-    )
+    requested_due = local_datetime_field(_l("New time limit"))
+    reason = text_area(2, _l("Reason for more time"))
 
 
 class DecideForm(ActionForm):
     decision = RadioField(
         _l("Decision"), choices=[("approve", _l("Approve")), ("refuse", _l("Refuse"))], validate_choice=False
     )
-    note = TextAreaField(_l("Note"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2})
+    note = text_area(2, _l("Note"))
 
 
 class AnswerForm(ActionForm):
-    answer = TextAreaField(
-        _l("Answer given to the owner"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 3}
-    )
-    measures = TextAreaField(
-        _l("Measures taken"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
-    )
-    cause = StringField(_l("Cause found"), validators=[Length(max=200)], filters=[_strip])
-    responsible_person = StringField(_l("Person responsible"), validators=[Length(max=100)], filters=[_strip])
+    answer = text_area(3, _l("Answer given to the owner"))
+    measures = text_area(2, _l("Measures taken"))
+    cause = StringField(_l("Cause found"), validators=[Length(max=200)], filters=[strip])
+    responsible_person = StringField(_l("Person responsible"), validators=[Length(max=100)], filters=[strip])
     supervisor_apologised = BooleanField(_l("The department supervisor apologised"))
     criticised = BooleanField(_l("The person is criticised in a notice"))
     still_open = BooleanField(_l("Interim answer: handling goes on"))
 
 
 class ResolveForm(ActionForm):
-    measures = TextAreaField(
-        _l("Measures taken"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
-    )
+    measures = text_area(2, _l("Measures taken"))
 
 
 class InvalidForm(ActionForm):
-    explanation = TextAreaField(
-        _l("Explanation given to the owner"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
-    )
-    forwarded_to = StringField(_l("Forwarded to"), validators=[Length(max=200)], filters=[_strip])
-    reply = TextAreaField(
-        _l("Reply given to the owner"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
-    )
+    explanation = text_area(2, _l("Explanation given to the owner"))
+    forwarded_to = StringField(_l("Forwarded to"), validators=[Length(max=200)], filters=[strip])
+    reply = text_area(2, _l("Reply given to the owner"))
 
 
 class CallbackForm(ActionForm):
     method = RadioField(_l("Call-back by"), validate_choice=False)
     satisfaction = RadioField(_l("The owner's satisfaction"), validate_choice=False)
-    comment = TextAreaField(
-        _l("The owner's words"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
-    )
+    comment = text_area(2, _l("The owner's words"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.method.choices = list(CALLBACK_METHOD_LABELS.items())
-        self.satisfaction.choices = [(s.value, label) for s, label in SATISFACTION_LABELS.items()]
+        self.method.choices = label_choices(CALLBACK_METHOD_LABELS)
+        self.satisfaction.choices = label_choices(SATISFACTION_LABELS)
 
 
 class CapaForm(ActionForm):
-    root_cause = TextAreaField(_l("Root cause"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2})
-    correction = TextAreaField(
-        _l("Immediate correction"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
-    )
-    preventive_action = TextAreaField(
-        _l("Preventive action"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
-    )
-    owner_user_id = SelectField(_l("Owner of the action"), coerce=_optional_int, validate_choice=False)
+    root_cause = text_area(2, _l("Root cause"))
+    correction = text_area(2, _l("Immediate correction"))
+    preventive_action = text_area(2, _l("Preventive action"))
+    owner_user_id = SelectField(_l("Owner of the action"), coerce=optional_int, validate_choice=False)
     due_on = DateField(_l("Due date"), validators=[Optional()])
 
 
 class CapaVerifyForm(ActionForm):
-    result = RadioField(_l("Effect"), choices=list(VERIFICATION_LABELS.items()), validate_choice=False)
-    verification_note = TextAreaField(
-        _l("Note"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2}
-    )
+    result = RadioField(_l("Effect"), choices=label_choices(VERIFICATION_LABELS), validate_choice=False)
+    verification_note = text_area(2, _l("Note"))
 
 
 class MajorGroundsForm(ActionForm):
@@ -282,6 +244,4 @@ class MajorGroundsForm(ActionForm):
         option_widget=CheckboxInput(),
         validate_choice=False,
     )
-    major_note = TextAreaField(
-        _l("What shows it"), validators=[Length(max=500)], filters=[_strip], render_kw={"rows": 2}
-    )
+    major_note = text_area(2, _l("What shows it"), limit=500)

@@ -23,8 +23,7 @@ from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, TextAreaField
-from wtforms.validators import Length
+from wtforms import HiddenField
 
 from webapp.complaints import operations, report_operations, reports, rules
 from webapp.complaints.forms import (
@@ -37,9 +36,11 @@ from webapp.complaints.models import Complaint, ComplaintMonthlyReport
 from webapp.complaints.reports import CLASSES, SATISFACTION_LEVELS, MonthlySummary
 from webapp.complaints.rules import ComplaintStatus, RepeatKind
 from webapp.complaints.views import bp
+from webapp.core.actions import field_error
 from webapp.core.charts import Bar, axis, scale
 from webapp.core.clock import local_date
 from webapp.core.clock import now as clock_now
+from webapp.core.forms import text_area
 from webapp.core.htmx import wants_fragment
 from webapp.core.locking import EditConflict, check_version, conflict_message
 from webapp.core.locking import commit as commit_edit
@@ -52,7 +53,7 @@ from webapp.core.spreadsheets import (
     write_table,
     xlsx_response,
 )
-from webapp.core.web import local_time, message
+from webapp.core.web import local_time
 from webapp.extensions import db
 from webapp.org.access import NotPermitted, can, project_for
 from webapp.org.models import Project
@@ -267,28 +268,14 @@ def trend_chart(summary: MonthlySummary) -> TrendChart:
 # ---------------------------------------------------------------------------- the analysis report
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 class AnalysisForm(FlaskForm):
     version = HiddenField()
-    analysis = TextAreaField(
-        _l("Analysis"),
-        validators=[Length(max=report_operations.MAX_ANALYSIS)],
-        filters=[_strip],
-        render_kw={"rows": 10},
-    )
+    analysis = text_area(10, _l("Analysis"), limit=report_operations.MAX_ANALYSIS)
 
 
 class ReviewForm(FlaskForm):
     version = HiddenField()
-    review_note = TextAreaField(
-        _l("Remarks"),
-        validators=[Length(max=report_operations.MAX_ANALYSIS)],
-        filters=[_strip],
-        render_kw={"rows": 3},
-    )
+    review_note = text_area(3, _l("Remarks"), limit=report_operations.MAX_ANALYSIS)
 
 
 def _analysis_context(
@@ -330,14 +317,6 @@ def _render_analysis(chosen: Chosen, status: int = 200, **context):
     )
 
 
-def _field_error(form, exc: RuleViolation) -> None:
-    field = getattr(form, exc.field or "", None)
-    if field is not None and hasattr(field, "errors"):
-        field.errors = list(field.errors) + [message(exc)]
-    else:
-        form.form_errors.append(message(exc))
-
-
 def _analysis_step(chosen: Chosen, form, permission: Permission, do, done_message: str, form_name: str):
     """The shape of both analysis steps: 403, parse, version, operate, commit; then the
     fresh panel (HTMX) or 303 to the summary; 422 with the text kept; 409 on a conflict."""
@@ -359,7 +338,7 @@ def _analysis_step(chosen: Chosen, form, permission: Permission, do, done_messag
         return _render_or_page(chosen, 409, conflict=conflict_message(exc), **{form_name: form})
     except RuleViolation as exc:
         db.session.rollback()
-        _field_error(form, exc)
+        field_error(form, exc)
         return _render_or_page(chosen, 422, **{form_name: form})
     if wants_fragment():
         db.session.expire_all()

@@ -50,12 +50,12 @@ from webapp.complaints.models import (
 )
 from webapp.complaints.rules import ComplaintClass, ComplaintStatus
 from webapp.core import audit
+from webapp.core.actions import field_error, take_step
 from webapp.core.clock import now as clock_now
+from webapp.core.forms import department_choices, local_input
 from webapp.core.htmx import render, wants_fragment
-from webapp.core.locking import EditConflict, check_version, conflict_message, touch
-from webapp.core.locking import commit as commit_edit
 from webapp.core.rulekit import N_, RuleViolation
-from webapp.core.web import local_time, message
+from webapp.core.web import local_time
 from webapp.estate import queries as estate_queries
 from webapp.estate.labels import relation_label
 from webapp.estate.models import Unit
@@ -64,7 +64,6 @@ from webapp.org.access import NotPermitted, can
 from webapp.org.labels import role_label
 from webapp.org.models import Department, Project, RoleAssignment, User
 from webapp.org.rules import Permission, Role, is_allowed
-from webapp.slips.forms import local_input
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 
@@ -194,16 +193,6 @@ def _holds_role(roles, project_id: int) -> bool:
     )
 
 
-def _field_error(form, exc: RuleViolation, aliases: dict[str, str] | None = None) -> None:
-    text = message(exc)
-    name = (aliases or {}).get(exc.field or "", exc.field)
-    field = getattr(form, name, None) if name else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = list(field.errors) + [text]
-    else:
-        form.form_errors.append(text)
-
-
 def _light_clocks(complaint: Complaint, now) -> dict:
     """Breaches from the stored due moments (lists load no pauses)."""
     commitment = rules.met_on_time(complaint.commitment_due_at, complaint.commitment_done_at, now)
@@ -300,9 +289,9 @@ def _new_form(projects: list[Project]) -> ComplaintForm:
         .order_by(Department.project_id, Department.name)
     )
     names = {p.id: p.name for p in projects}
-    form.complained_department_id.choices = [("", gettext("Not a department / not known"))] + [
-        (d.id, f"{names.get(d.project_id, '')} · {d.name}" if many else d.name) for d in departments
-    ]
+    form.complained_department_id.choices = department_choices(
+        gettext("Not a department / not known"), departments, (lambda d: names.get(d.project_id, "")) if many else None
+    )
     return form
 
 
@@ -399,7 +388,7 @@ def new():
         abort(403)
     except RuleViolation as exc:
         db.session.rollback()
-        _field_error(form, exc, _NEW_ALIASES)
+        field_error(form, exc, _NEW_ALIASES)
         return _render_new(form, projects, 422)
     flash(gettext("Complaint %(number)s recorded.", number=complaint.number), "success")
     return redirect(url_for("complaints.detail", complaint_id=complaint.id), code=303)
@@ -601,40 +590,25 @@ def _render_detail(complaint: Complaint, forms: dict | None = None, status: int 
 
 
 def _act(complaint_id: int, name: str, allowed, do, done_message: str = "", aliases: dict | None = None):
-    """The shape of every step: 404 / 403 first, then parse, version, operate, commit;
-    303 (or the fresh status panel for HTMX); 422 with the form kept; 409 on a conflict."""
-    complaint = _complaint_or_404(complaint_id)
-    if not allowed(complaint):
-        abort(403)
-    form = FORMS[name]()
-    if name == "capa":
-        form.owner_user_id.choices = _capa_owner_choices(complaint.project_id)
-    submitted_version = form.version.data
-    if form.validate_on_submit():
-        now = clock_now()
-        try:
-            check_version(db.session, complaint, submitted_version)
-            do(complaint, form, now)
-            touch(complaint, current_user.id)
-            commit_edit(db.session, complaint)
-        except NotPermitted:
-            db.session.rollback()
-            abort(403)
-        except EditConflict as exc:
-            db.session.rollback()
-            return _render_detail(_complaint_or_404(complaint_id), {name: form}, 409, conflict_message(exc))
-        except RuleViolation as exc:
-            db.session.rollback()
-            complaint = _complaint_or_404(complaint_id)
-            _field_error(form, exc, aliases)
-            return _render_detail(complaint, {name: form}, 422)
-        if wants_fragment():
-            db.session.expire_all()
-            return _render_detail(_complaint_or_404(complaint_id))
-        if done_message:
-            flash(done_message, "success")
-        return redirect(url_for("complaints.detail", complaint_id=complaint_id), code=303)
-    return _render_detail(complaint, {name: form}, 422)
+    """Every step on a complaint (webapp.core.actions.take_step)."""
+
+    def step_form(complaint: Complaint):
+        form = FORMS[name]()
+        if name == "capa":
+            form.owner_user_id.choices = _capa_owner_choices(complaint.project_id)
+        return form
+
+    return take_step(
+        name,
+        load=lambda: _complaint_or_404(complaint_id),
+        allowed=allowed,
+        form=step_form,
+        do=do,
+        show=_render_detail,
+        done_url=url_for("complaints.detail", complaint_id=complaint_id),
+        done_message=done_message,
+        aliases=aliases,
+    )
 
 
 @bp.post("/<int:complaint_id>/commit")

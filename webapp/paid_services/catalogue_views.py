@@ -31,19 +31,26 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.orm.attributes import flag_modified
-from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.fields import DateField, DateTimeLocalField
+from wtforms import HiddenField, RadioField, SelectField, StringField
+from wtforms.fields import DateField
 from wtforms.validators import Length, Optional
 
 from webapp.core import audit, idempotency
+from webapp.core.actions import field_error, take_step
 from webapp.core.clock import local_date
 from webapp.core.clock import now as clock_now
+from webapp.core.forms import (
+    department_choices,
+    local_datetime_field,
+    local_input,
+    optional_int,
+    strip,
+    text_area,
+)
 from webapp.core.htmx import wants_fragment
 from webapp.core.idempotency import new_key
-from webapp.core.locking import EditConflict, check_version, conflict_message, touch
-from webapp.core.locking import commit as commit_edit
+from webapp.core.locking import touch
 from webapp.core.rulekit import N_, RuleViolation
-from webapp.core.web import message
 from webapp.extensions import db
 from webapp.org.access import NotPermitted, can
 from webapp.org.models import Department, Project, RoleAssignment, User
@@ -58,12 +65,9 @@ from webapp.paid_services import operations, rules
 from webapp.paid_services.models import InHomeClearance, ServiceItem, ServicePrice
 from webapp.paid_services.rules import PriceDecision, Step
 from webapp.paid_services.views import bp
-from webapp.slips.forms import local_input
 
 #: whoever holds one of these in a project may read its price list
 SERVICE_PERMISSIONS = tuple(p for p in Permission if p.value.startswith("paid_services."))
-
-_MINUTES = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 DECISION_LABELS = {
     PriceDecision.APPROVED: _l("Approved"),
@@ -78,25 +82,8 @@ def price_decision_label(decision: str | None) -> str:
     return str(DECISION_LABELS.get(decision, decision))
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _optional_int(value):
-    if value in (None, "", "0"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _text(rows: int, label, limit: int = 2000) -> TextAreaField:
-    return TextAreaField(label, validators=[Length(max=limit)], filters=[_strip], render_kw={"rows": rows})
-
-
 def _money(label) -> StringField:
-    return StringField(label, validators=[Length(max=20)], filters=[_strip],
+    return StringField(label, validators=[Length(max=20)], filters=[strip],
                        render_kw={"inputmode": "decimal", "autocomplete": "off"})
 
 
@@ -107,13 +94,13 @@ class ItemForm(FlaskForm):
     """SVC-01: a new item with the price the supervisor proposes."""
 
     submission_key = HiddenField(default=new_key)
-    department_id = SelectField(_l("Department that offers it"), coerce=_optional_int, validate_choice=False)
-    name = StringField(_l("Service"), validators=[Length(max=100)], filters=[_strip])
-    unit_of_charge = StringField(_l("Charged per"), validators=[Length(max=20)], filters=[_strip])
-    description = _text(3, _l("What it includes"))
+    department_id = SelectField(_l("Department that offers it"), coerce=optional_int, validate_choice=False)
+    name = StringField(_l("Service"), validators=[Length(max=100)], filters=[strip])
+    unit_of_charge = StringField(_l("Charged per"), validators=[Length(max=20)], filters=[strip])
+    description = text_area(3, _l("What it includes"))
     price = _money(_l("Price (yuan)"))
-    reason = _text(2, _l("Basis of the price"))
-    effective_from = DateTimeLocalField(_l("Applies from"), format=_MINUTES, validators=[Optional()])
+    reason = text_area(2, _l("Basis of the price"))
+    effective_from = local_datetime_field(_l("Applies from"))
 
 
 class ActionForm(FlaskForm):
@@ -126,40 +113,30 @@ class PriceForm(ActionForm):
     """SVC-01: a price change is a new proposal, with its reason."""
 
     price = _money(_l("New price (yuan)"))
-    reason = _text(2, _l("Why the price changes"))
-    effective_from = DateTimeLocalField(_l("Applies from"), format=_MINUTES, validators=[Optional()])
+    reason = text_area(2, _l("Why the price changes"))
+    effective_from = local_datetime_field(_l("Applies from"))
 
 
 class DecideForm(ActionForm):
     decision = RadioField(
         _l("Decision"), choices=[("approve", _l("Approve")), ("refuse", _l("Refuse"))], validate_choice=False
     )
-    note = _text(2, _l("Reason"))
+    note = text_area(2, _l("Reason"))
 
 
 class WithdrawForm(ActionForm):
-    reason = _text(2, _l("Why it is no longer offered"))
+    reason = text_area(2, _l("Why it is no longer offered"))
 
 
 class ClearForm(FlaskForm):
     """§4.5.1: cleared after the discipline training."""
 
     trained_on = DateField(_l("Discipline training on"), validators=[Optional()])
-    note = StringField(_l("Trained by / note"), validators=[Length(max=200)], filters=[_strip])
+    note = StringField(_l("Trained by / note"), validators=[Length(max=200)], filters=[strip])
 
 
 class RevokeForm(FlaskForm):
-    reason = _text(2, _l("Why the clearance is revoked"))
-
-
-def _field_error(form, exc: RuleViolation, aliases: dict[str, str] | None = None) -> None:
-    text = message(exc)
-    name = (aliases or {}).get(exc.field or "", exc.field)
-    target = getattr(form, name, None) if name else None
-    if target is not None and hasattr(target, "errors"):
-        target.errors = list(target.errors) + [text]
-    else:
-        form.form_errors.append(text)
+    reason = text_area(2, _l("Why the clearance is revoked"))
 
 
 # ---------------------------------------------------------------------------- the project
@@ -312,9 +289,10 @@ def _proposable_departments() -> list[tuple[Department, Project]]:
 
 def _render_new(form: ItemForm, choices, status: int = 200):
     many = len({project.id for _, project in choices}) > 1
-    form.department_id.choices = [("", gettext("Choose the department"))] + [
-        (d.id, f"{project.name} · {d.name}" if many else d.name) for d, project in choices
-    ]
+    project_names = {d.id: project.name for d, project in choices}
+    form.department_id.choices = department_choices(
+        gettext("Choose the department"), [d for d, _ in choices], (lambda d: project_names[d.id]) if many else None
+    )
     return render_template("paid_services/item_new.html", form=form), status
 
 
@@ -365,7 +343,7 @@ def item_new():
         abort(403)
     except RuleViolation as exc:
         db.session.rollback()
-        _field_error(form, exc)
+        field_error(form, exc)
         return _render_new(form, choices, 422)
     flash(gettext("%(name)s proposed: it is offered once the general manager approves the price.",
                   name=price.item.name), "success")
@@ -468,36 +446,22 @@ def _bump(item: ServiceItem) -> None:
 
 
 def _act(item_id: int, name: str, allowed, do, done_message: str):
-    """404 / 403 first, then parse, version, operate, commit; 303 (or the fresh panel for
-    HTMX); 422 with the form kept; 409 on a conflict."""
-    found = _item_or_404(item_id)
-    if not allowed(found):
-        abort(403)
-    form = FORMS[name]()
-    submitted_version = form.version.data
-    if not form.validate_on_submit():
-        return _render_item(found, {name: form}, 422)
-    now = clock_now()
-    try:
-        check_version(db.session, found, submitted_version)
-        do(found, form, now)
-        _bump(found)
-        commit_edit(db.session, found)
-    except NotPermitted:
-        db.session.rollback()
-        abort(403)
-    except EditConflict as exc:
-        db.session.rollback()
-        return _render_item(_item_or_404(item_id), {name: form}, 409, conflict_message(exc))
-    except RuleViolation as exc:
-        db.session.rollback()
-        _field_error(form, exc)
-        return _render_item(_item_or_404(item_id), {name: form}, 422)
-    db.session.expire_all()
-    if wants_fragment():
-        return _render_item(_item_or_404(item_id))
-    flash(done_message, "success")
-    return redirect(url_for("paid_services.item", item_id=item_id), code=303)
+    """Every step on an item (webapp.core.actions.take_step); each one moves its version."""
+
+    def do_and_bump(item: ServiceItem, form, now) -> None:
+        do(item, form, now)
+        _bump(item)
+
+    return take_step(
+        name,
+        load=lambda: _item_or_404(item_id),
+        allowed=allowed,
+        form=lambda item: FORMS[name](),
+        do=do_and_bump,
+        show=_render_item,
+        done_url=url_for("paid_services.item", item_id=item_id),
+        done_message=done_message,
+    )
 
 
 @bp.post("/items/<int:item_id>/price")
@@ -670,7 +634,7 @@ def staff_clear(user_id: int):
         abort(403)
     except RuleViolation as exc:
         db.session.rollback()
-        _field_error(form, exc, {"user_id": "trained_on"})
+        field_error(form, exc, {"user_id": "trained_on"})
         return _render_staff(project, projects, {user_id: form}, 422, user_id if wants_fragment() else None)
     return _after_staff_step(project, projects, user_id,
                              gettext("%(name)s is cleared for work in owners' homes.", name=person.display_name))
@@ -699,7 +663,7 @@ def clearance_revoke(clearance_id: int):
         abort(403)
     except RuleViolation as exc:
         db.session.rollback()
-        _field_error(form, exc)
+        field_error(form, exc)
         return _render_staff(project, projects, {user_id: form}, 422, fragment_user)
     return _after_staff_step(project, projects, user_id, gettext("The clearance is revoked."))
 

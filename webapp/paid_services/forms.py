@@ -17,36 +17,22 @@ from wtforms import (
     RadioField,
     SelectMultipleField,
     StringField,
-    TextAreaField,
 )
-from wtforms.fields import DateTimeLocalField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from webapp.core.forms import (
+    label_choices,
+    local_datetime_field,
+    local_input,
+    optional_int,
+    strip,
+    text_area,
+)
 from webapp.core.idempotency import new_key
 from webapp.core.rulekit import RuleViolation
 from webapp.paid_services import rules
 from webapp.paid_services.labels import QUALITY_LABELS
-from webapp.slips.forms import local_input
-
-_MINUTES = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _optional_int(value):
-    if value in (None, "", "0"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _text(rows: int = 2, label=None, limit: int = 2000) -> TextAreaField:
-    return TextAreaField(label, validators=[Length(max=limit)], filters=[_strip], render_kw={"rows": rows})
 
 
 class OrderForm(FlaskForm):
@@ -54,16 +40,16 @@ class OrderForm(FlaskForm):
     by `chosen_items`."""
 
     submission_key = HiddenField(default=new_key)
-    project_id = HiddenField(filters=[_optional_int])
+    project_id = HiddenField(filters=[optional_int])
     #: the estate's owner picker: the words typed and the radio button picked
-    unit_query = StringField(_l("Owner's unit"), validators=[Length(max=100)], filters=[_strip])
-    owner_choice = StringField(validators=[Length(max=40)], filters=[_strip])
-    contact = StringField(_l("Contact for this job"), validators=[Length(max=100)], filters=[_strip])
-    appointment_at = DateTimeLocalField(_l("Appointment agreed with the owner"), format=_MINUTES, validators=[Optional()])
-    requirements = _text(3, _l("Requirements"))
-    cautions = _text(2, _l("Cautions"))
+    unit_query = StringField(_l("Owner's unit"), validators=[Length(max=100)], filters=[strip])
+    owner_choice = StringField(validators=[Length(max=40)], filters=[strip])
+    contact = StringField(_l("Contact for this job"), validators=[Length(max=100)], filters=[strip])
+    appointment_at = local_datetime_field(_l("Appointment agreed with the owner"))
+    requirements = text_area(3, _l("Requirements"))
+    cautions = text_area(2, _l("Cautions"))
     key_authorised = BooleanField(_l("The owner leaves a key at the service centre and authorises entry with it"))
-    key_note = StringField(_l("Where the key is and who hands it over"), validators=[Length(max=200)], filters=[_strip])
+    key_note = StringField(_l("Where the key is and who hands it over"), validators=[Length(max=200)], filters=[strip])
 
     def values(self) -> dict:
         """What the operation takes, but for the unit, the owner and the lines."""
@@ -90,7 +76,7 @@ def chosen_items(formdata, offered_ids) -> tuple[list[int], list[dict], dict[int
     id (to show again) and the refusals of quantities that cannot be read, by item id."""
     ticked: list[int] = []
     for raw in formdata.getlist("item"):
-        item_id = _optional_int(raw)
+        item_id = optional_int(raw)
         if item_id is not None and item_id not in ticked:
             ticked.append(item_id)
     typed = {item_id: (formdata.get(quantity_field(item_id)) or "").strip() for item_id in [*offered_ids, *ticked]}
@@ -125,33 +111,33 @@ class DispatchForm(ActionForm):
 
 
 class CancelForm(ActionForm):
-    reason = _text(2, _l("Why the order is cancelled"))
+    reason = text_area(2, _l("Why the order is cancelled"))
 
 
 class QualityForm(ActionForm):
     """SVC-07: the supervisor's check; it closes the order."""
 
     result = RadioField(_l("Quality of the work"), validate_choice=False)
-    note = _text(2, _l("Note"))
+    note = text_area(2, _l("Note"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.result.choices = [(value.value, label) for value, label in QUALITY_LABELS.items()]
+        self.result.choices = label_choices(QUALITY_LABELS)
 
 
 class EditForm(ActionForm):
     """What the stage of the order allows to change (rules.EDITABLE_FIELDS); the quantities
     of the lines are read by name (`quantity-<line id>`)."""
 
-    contact = StringField(_l("Contact for this job"), validators=[Length(max=100)], filters=[_strip])
-    appointment_at = DateTimeLocalField(_l("Appointment agreed with the owner"), format=_MINUTES, validators=[Optional()])
-    requirements = _text(3, _l("Requirements"))
-    cautions = _text(2, _l("Cautions"))
+    contact = StringField(_l("Contact for this job"), validators=[Length(max=100)], filters=[strip])
+    appointment_at = local_datetime_field(_l("Appointment agreed with the owner"))
+    requirements = text_area(3, _l("Requirements"))
+    cautions = text_area(2, _l("Cautions"))
     key_authorised = BooleanField(_l("The owner leaves a key at the service centre and authorises entry with it"))
-    key_note = StringField(_l("Where the key is and who hands it over"), validators=[Length(max=200)], filters=[_strip])
-    work_done = _text(3, _l("Work done"))
-    materials = StringField(_l("Extra materials (yuan)"), validators=[Length(max=20)], filters=[_strip],
+    key_note = StringField(_l("Where the key is and who hands it over"), validators=[Length(max=200)], filters=[strip])
+    work_done = text_area(3, _l("Work done"))
+    materials = StringField(_l("Extra materials (yuan)"), validators=[Length(max=20)], filters=[strip],
                             render_kw={"inputmode": "decimal"})
-    materials_note = StringField(_l("Materials used"), validators=[Length(max=200)], filters=[_strip])
-    started_at = DateTimeLocalField(_l("Work started"), format=_MINUTES, validators=[Optional()])
-    finished_at = DateTimeLocalField(_l("Work finished"), format=_MINUTES, validators=[Optional()])
+    materials_note = StringField(_l("Materials used"), validators=[Length(max=200)], filters=[strip])
+    started_at = local_datetime_field(_l("Work started"))
+    finished_at = local_datetime_field(_l("Work finished"))

@@ -24,12 +24,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
-from wtforms import HiddenField, RadioField, StringField, TextAreaField
-from wtforms.fields import DateTimeLocalField
-from wtforms.validators import Length, Optional
+from wtforms import HiddenField, RadioField, SelectMultipleField, StringField
+from wtforms.validators import Length
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from webapp.core.actions import field_error, saving
 from webapp.core.clock import now as clock_now
 from webapp.core.clock import to_local
+from webapp.core.forms import local_datetime_field, local_input, strip, text_area
 from webapp.core.htmx import wants_fragment
 from webapp.core.locking import EditConflict, check_version, conflict_message, touch
 from webapp.core.locking import commit as commit_edit
@@ -48,22 +50,12 @@ from webapp.paid_services.models import (
 )
 from webapp.paid_services.rules import CheckItem, Checklist, ServiceStatus, Step
 from webapp.paid_services.views import bp
-from webapp.slips.forms import local_input
 
 #: what "my jobs" lists: dispatched, under way, and waiting for the owner's signature
 LISTED_STATUSES = (ServiceStatus.DISPATCHED, ServiceStatus.IN_PROGRESS, ServiceStatus.COMPLETED)
-_MINUTES = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
 _PNG_DATA_URL = "data:image/png;base64,"
 
 CONTENT_CHANGED = N_("The order changed while the owner was reading it. Read it again before signing.")
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _text(label, rows: int = 2, limit: int = 2000) -> TextAreaField:
-    return TextAreaField(label, validators=[Length(max=limit)], filters=[_strip], render_kw={"rows": rows})
 
 
 class JobStepForm(FlaskForm):
@@ -80,12 +72,20 @@ class CompletionForm(JobStepForm):
     """SVC-06: what was done and the charge. The quantities of the lines are read by name
     (`quantity-<line id>`), as many as the order has."""
 
-    work_done = _text(_l("Work done"), 3)
-    materials = StringField(_l("Extra materials (yuan)"), validators=[Length(max=20)], filters=[_strip],
+    work_done = text_area(3, _l("Work done"))
+    materials = StringField(_l("Extra materials (yuan)"), validators=[Length(max=20)], filters=[strip],
                             render_kw={"inputmode": "decimal"})
-    materials_note = StringField(_l("Materials used"), validators=[Length(max=200)], filters=[_strip])
-    started_at = DateTimeLocalField(_l("Work started"), format=_MINUTES, validators=[Optional()])
-    finished_at = DateTimeLocalField(_l("Work finished"), format=_MINUTES, validators=[Optional()])
+    materials_note = StringField(_l("Materials used"), validators=[Length(max=200)], filters=[strip])
+    started_at = local_datetime_field(_l("Work started"))
+    finished_at = local_datetime_field(_l("Work finished"))
+    #: §4.4.1 a–b, confirmed before the phone goes to the owner
+    conduct = SelectMultipleField(
+        _l("Before handing over to the owner"),
+        choices=[(code.value, _l(label)) for code, label in rules.CONDUCT_LABELS.items()],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=False,
+    )
 
 
 class SigningForm(FlaskForm):
@@ -93,10 +93,10 @@ class SigningForm(FlaskForm):
     the pad's drawing as a PNG data URL (static/js/signature.js)."""
 
     content_hash = HiddenField()
-    signer_name = StringField(_l("Name of the person signing"), validators=[Length(max=50)], filters=[_strip],
+    signer_name = StringField(_l("Name of the person signing"), validators=[Length(max=50)], filters=[strip],
                               render_kw={"autocomplete": "name"})
     satisfaction = RadioField(_l("How satisfied are you with the service?"), validate_choice=False)
-    comment = _text(_l("Comment (optional)"))
+    comment = text_area(2, _l("Comment (optional)"))
     signature = HiddenField()
 
     def __init__(self, *args, **kwargs):
@@ -108,8 +108,8 @@ class RefusalForm(FlaskForm):
     """The owner will not sign: the reason, and their name if they give it."""
 
     content_hash = HiddenField()
-    reason = _text(_l("Why the owner will not sign"))
-    signer_name = StringField(_l("Name of the owner (optional)"), validators=[Length(max=50)], filters=[_strip])
+    reason = text_area(2, _l("Why the owner will not sign"))
+    signer_name = StringField(_l("Name of the owner (optional)"), validators=[Length(max=50)], filters=[strip])
 
 
 def line_field(line_id: int) -> str:
@@ -414,11 +414,12 @@ def _completion_values(form: CompletionForm, order: ServiceOrder) -> tuple[dict,
         "quantities": quantities,
         "started_at": local_input(form.started_at),
         "finished_at": local_input(form.finished_at),
+        "conduct": form.conduct.data or [],
     }
     return values, typed, line_errors, field_errors
 
 
-_COMPLETION_FIELDS = {"work_done", "materials", "materials_note", "started_at", "finished_at"}
+_COMPLETION_FIELDS = {"work_done", "materials", "materials_note", "started_at", "finished_at", "conduct"}
 
 
 def _completion_error(form: CompletionForm, exc: RuleViolation, line_errors: dict[int, str]) -> None:
@@ -445,13 +446,9 @@ def job_complete(order_id: int):
             _completion_error(form, exc, line_errors)
         return _render_job(order, 422, completion=form, typed=typed, line_errors=line_errors)
     try:
-        check_version(db.session, order, form.version.data)
-        operations.complete_job(db.session, current_user, order, clock_now(), **values)
-        touch(order, current_user.id)
-        commit_edit(db.session, order)
-    except NotPermitted:
-        db.session.rollback()
-        abort(403)
+        with saving(order):
+            check_version(db.session, order, form.version.data)
+            operations.complete_job(db.session, current_user, order, clock_now(), **values)
     except EditConflict as exc:
         return _render_job(_reload(order_id), 409, completion=form, typed=typed, conflict=conflict_message(exc))
     except RuleViolation as exc:
@@ -536,13 +533,8 @@ def _is_repeat(order: ServiceOrder, submitted_hash: str) -> bool:
     )
 
 
-def _sign_field_error(form: FlaskForm, exc: RuleViolation | MediaError) -> None:
-    text = message(exc)  # type: ignore[arg-type]
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None and hasattr(field, "errors") and exc.field != "content_hash":
-        field.errors = list(field.errors) + [text]
-    else:
-        form.form_errors.append(text)
+#: the content's digest is nothing the owner can correct: its refusal goes on top of the form
+_SIGN_ALIASES = {"content_hash": None}
 
 
 @bp.post("/jobs/<int:order_id>/sign")
@@ -563,20 +555,16 @@ def job_sign(order_id: int):
         form.signature.errors = [gettext(CONTENT_CHANGED)]
         return _render_signing(order, 409, form=form, refusal=refusal)
     try:
-        operations.record_signature(
-            db.session, current_user, order,
-            signer_name=form.signer_name.data,
-            image=_png(form.signature.data),
-            satisfaction=form.satisfaction.data,
-            comment=form.comment.data,
-            store=store_from_app(current_app),
-            now=clock_now(),
-        )
-        touch(order, current_user.id)
-        commit_edit(db.session, order)
-    except NotPermitted:
-        db.session.rollback()
-        abort(403)
+        with saving(order):
+            operations.record_signature(
+                db.session, current_user, order,
+                signer_name=form.signer_name.data,
+                image=_png(form.signature.data),
+                satisfaction=form.satisfaction.data,
+                comment=form.comment.data,
+                store=store_from_app(current_app),
+                now=clock_now(),
+            )
     except EditConflict as exc:
         form.signature.data = ""
         return _render_signing(_reload(order_id), 409, form=form, refusal=refusal, conflict=conflict_message(exc))
@@ -584,7 +572,7 @@ def job_sign(order_id: int):
         order = _reload(order_id)
         if exc.field == "signature":
             form.signature.data = ""  # nothing usable was drawn: the owner signs again
-        _sign_field_error(form, exc)
+        field_error(form, exc, _SIGN_ALIASES)
         return _render_signing(order, 422, form=form, refusal=refusal)
     flash(gettext("The owner signed. The signed order goes back to the service centre."), "success")
     return _back_to_job(order_id, "job-signature")
@@ -603,22 +591,18 @@ def job_refuse(order_id: int):
         refusal.form_errors.append(gettext(CONTENT_CHANGED))
         return _render_signing(order, 409, form=form, refusal=refusal)
     try:
-        operations.refuse_signature(
-            db.session, current_user, order,
-            reason=refusal.reason.data,
-            signer_name=refusal.signer_name.data,
-            now=clock_now(),
-        )
-        touch(order, current_user.id)
-        commit_edit(db.session, order)
-    except NotPermitted:
-        db.session.rollback()
-        abort(403)
+        with saving(order):
+            operations.refuse_signature(
+                db.session, current_user, order,
+                reason=refusal.reason.data,
+                signer_name=refusal.signer_name.data,
+                now=clock_now(),
+            )
     except EditConflict as exc:
         return _render_signing(_reload(order_id), 409, form=form, refusal=refusal, conflict=conflict_message(exc))
     except RuleViolation as exc:
         order = _reload(order_id)
-        _sign_field_error(refusal, exc)
+        field_error(refusal, exc, _SIGN_ALIASES)
         return _render_signing(order, 422, form=form, refusal=refusal)
     flash(gettext("The refusal is recorded; the service centre is told."), "success")
     return _back_to_job(order_id, "job-signature")

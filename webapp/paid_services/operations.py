@@ -101,6 +101,7 @@ for _name, _label in {
     "finished_at": N_("Finished"),
     "total_fen": N_("Total (fen)"),
     "content_hash": N_("Signed content"),
+    "conduct_confirmed": N_("Confirmed before handing over"),
     "quality": N_("Quality"),
     "commission_fen": N_("Commission (fen)"),
 }.items():
@@ -788,16 +789,19 @@ def complete_job(
     quantities: Mapping[int, int] | None = None,
     started_at: datetime | None = None,
     finished_at: datetime | None = None,
+    conduct: Iterable[str] = (),
 ) -> ServiceOrder:
     """SVC-06: the technician records the work done and the charge (the order's prices ×
-    the quantities done, plus extra materials) once both checklists are complete; the work
-    cannot finish before it started. The owner then reviews and signs."""
+    the quantities done, plus extra materials) once both checklists are complete, and
+    confirms the conduct §4.4.1 a–b asks (no gifts, tools counted); the work cannot finish
+    before it started. The owner then reviews and signs."""
     _require_technician(actor, order)
     rules.check_transition(order.status, ServiceStatus.COMPLETED)
     progress = checklist_progress(order)
     rules.check_checklists_complete(
         sum(len(missing) for missing in progress["pre_departure"].values()), len(progress["on_site"])
     )
+    confirmed = rules.check_conduct_confirmed(conduct)
     work_done = _text(work_done, "work_done", N_("Write down the work done."))
     materials_fen = rules.check_materials_fen(materials_fen)
     materials_note = _text(materials_note, "materials_note", None, 200)
@@ -814,6 +818,7 @@ def complete_job(
     order.completed_by_id = actor.id
     _recompute_charge(order)
     changes["total_fen"] = [None, order.total_fen]
+    changes["conduct_confirmed"] = [None, [c.value for c in confirmed]]
     audit.record(session, order, "service_order_completed", actor_id=actor.id, from_state=before,
                  to_state=order.status, note=work_done[:500], changes=changes)
     return order

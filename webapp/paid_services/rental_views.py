@@ -27,17 +27,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import Length
 
 from webapp.core import audit
+from webapp.core.actions import field_error, take_step
 from webapp.core.clock import now as clock_now
+from webapp.core.forms import optional_int, strip, text_area
 from webapp.core.htmx import render, wants_fragment
 from webapp.core.idempotency import new_key
-from webapp.core.locking import EditConflict, check_version, conflict_message, touch
-from webapp.core.locking import commit as commit_edit
 from webapp.core.rulekit import N_, RuleViolation
-from webapp.core.web import message
 from webapp.estate import queries as estate_queries
 from webapp.estate.labels import relation_label
 from webapp.estate.models import Unit
@@ -75,25 +74,8 @@ def _rental_helpers():
     return {"relation_label": relation_label}
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def _optional_int(value):
-    if value in (None, "", "0"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _text(rows: int, label, limit: int = 2000) -> TextAreaField:
-    return TextAreaField(label, validators=[Length(max=limit)], filters=[_strip], render_kw={"rows": rows})
-
-
 def _short(label, limit: int, **render_kw) -> StringField:
-    return StringField(label, validators=[Length(max=limit)], filters=[_strip], render_kw=render_kw or None)
+    return StringField(label, validators=[Length(max=limit)], filters=[strip], render_kw=render_kw or None)
 
 
 # ---------------------------------------------------------------------------- forms
@@ -103,7 +85,7 @@ class RentalForm(FlaskForm):
     """房屋委托出租申请表 as the desk fills it in with the owner."""
 
     submission_key = HiddenField(default=new_key)
-    project_id = SelectField(_l("Project"), coerce=_optional_int, validate_choice=False)
+    project_id = SelectField(_l("Project"), coerce=optional_int, validate_choice=False)
     #: the estate's owner picker: the words typed and the radio button picked
     unit_query = _short(_l("Unit to let"), 100)
     owner_choice = _short(None, 40)
@@ -111,7 +93,7 @@ class RentalForm(FlaskForm):
     owner_contact = _short(_l("Contact"), 100, autocomplete="off")
     asking_rent = _short(_l("Asking rent (yuan a month)"), 20, inputmode="decimal", autocomplete="off")
     commission_rate = _short(_l("Commission rate (%)"), 10, inputmode="decimal", autocomplete="off")
-    terms = _text(4, _l("Terms and the owner's conditions"))
+    terms = text_area(4, _l("Terms and the owner's conditions"))
 
 
 class ActionForm(FlaskForm):
@@ -125,7 +107,7 @@ class LetForm(ActionForm):
 
 
 class WithdrawForm(ActionForm):
-    reason = _text(2, _l("Why the letting is withdrawn"))
+    reason = text_area(2, _l("Why the letting is withdrawn"))
 
 
 FORMS = {"list": ActionForm, "let": LetForm, "withdraw": WithdrawForm}
@@ -136,16 +118,6 @@ _NEW_ALIASES = {
     "owner_id": "unit_query",
     "contact": "owner_contact",
 }
-
-
-def _field_error(form, exc: RuleViolation, aliases: dict[str, str] | None = None) -> None:
-    text = message(exc)
-    name = (aliases or {}).get(exc.field or "", exc.field)
-    target = getattr(form, name, None) if name else None
-    if target is not None and hasattr(target, "errors"):
-        target.errors = list(target.errors) + [text]
-    else:
-        form.form_errors.append(text)
 
 
 # ---------------------------------------------------------------------------- the list
@@ -255,7 +227,7 @@ def rental_new():
         abort(403)
     except RuleViolation as exc:
         db.session.rollback()
-        _field_error(form, exc, _NEW_ALIASES)
+        field_error(form, exc, _NEW_ALIASES)
         return _render_new(form, projects, 422)
     flash(gettext("Rental commission %(number)s recorded.", number=rental.number), "success")
     return redirect(url_for("paid_services.rental", rental_id=rental.id), code=303)
@@ -320,35 +292,17 @@ def rental(rental_id: int):
 
 
 def _act(rental_id: int, name: str, do, done_message: str):
-    """404 / 403 first, then parse, version, operate, commit; 303 (or the fresh panel for
-    HTMX); 422 with the form kept; 409 on a conflict."""
-    found = _rental_or_404(rental_id)
-    if not _may_handle(found):
-        abort(403)
-    form = FORMS[name]()
-    submitted_version = form.version.data
-    if not form.validate_on_submit():
-        return _render_rental(found, {name: form}, 422)
-    try:
-        check_version(db.session, found, submitted_version)
-        do(found, form, clock_now())
-        touch(found, current_user.id)
-        commit_edit(db.session, found)
-    except NotPermitted:
-        db.session.rollback()
-        abort(403)
-    except EditConflict as exc:
-        db.session.rollback()
-        return _render_rental(_rental_or_404(rental_id), {name: form}, 409, conflict_message(exc))
-    except RuleViolation as exc:
-        db.session.rollback()
-        _field_error(form, exc)
-        return _render_rental(_rental_or_404(rental_id), {name: form}, 422)
-    db.session.expire_all()
-    if wants_fragment():
-        return _render_rental(_rental_or_404(rental_id))
-    flash(done_message, "success")
-    return redirect(url_for("paid_services.rental", rental_id=rental_id), code=303)
+    """Every step on a rental commission (webapp.core.actions.take_step)."""
+    return take_step(
+        name,
+        load=lambda: _rental_or_404(rental_id),
+        allowed=_may_handle,
+        form=lambda rental: FORMS[name](),
+        do=do,
+        show=_render_rental,
+        done_url=url_for("paid_services.rental", rental_id=rental_id),
+        done_message=done_message,
+    )
 
 
 def _lease_months(text: str | None) -> int | None:

@@ -602,6 +602,36 @@ def check_work_times(started_at: datetime | None, finished_at: datetime | None, 
         raise RuleViolation(N_("The work cannot finish in the future."), field="finished_at")
 
 
+class Conduct(StrEnum):
+    """SVC-06, §4.4.1 a–b: what the technician confirms when recording the work, before
+    handing the phone to the owner."""
+
+    NO_GIFTS = "no_gifts"  # a) 不得坐业主家沙发、床等家俱, 不得接受业主任何馈赠 (包括茶水、香烟)
+    TOOLS_COUNTED = "tools_counted"  # b) 清点、整理好设备、用具, 不可有遗漏, 不可长时间逗留
+
+
+CONDUCT_LABELS: dict[Conduct, str] = {
+    Conduct.NO_GIFTS: N_("I sat on none of the owner's furniture and accepted no gift, not even tea or cigarettes"),
+    Conduct.TOOLS_COUNTED: N_("Equipment and tools counted and packed, nothing left behind; I leave without lingering"),
+}
+
+
+def check_conduct_confirmed(confirmed: Iterable[str]) -> tuple[Conduct, ...]:
+    """Every §4.4.1 a–b confirmation is given; returns them in the SOP's order."""
+    given = set()
+    for value in confirmed:
+        try:
+            given.add(Conduct(value))
+        except ValueError:
+            raise RuleViolation(N_("Unknown confirmation."), field="conduct") from None
+    if set(Conduct) - given:
+        raise RuleViolation(
+            N_("Confirm that you accepted no gifts and counted your tools before handing over to the owner."),
+            field="conduct",
+        )
+    return tuple(Conduct)
+
+
 def check_checklists_complete(pre_departure_missing: int, on_site_missing: int) -> None:
     if pre_departure_missing:
         raise RuleViolation(

@@ -37,11 +37,12 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from webapp.core import audit
+from webapp.core.actions import field_error, saving, take_step
 from webapp.core.clock import local_midnight, to_local
 from webapp.core.clock import now as clock_now
+from webapp.core.forms import local_input
 from webapp.core.htmx import render, wants_fragment
-from webapp.core.locking import EditConflict, check_version, conflict_message, touch
-from webapp.core.locking import commit as commit_edit
+from webapp.core.locking import EditConflict, check_version, conflict_message
 from webapp.core.media import store_from_app
 from webapp.core.rulekit import N_, RuleViolation
 from webapp.core.web import local_time, message, yuan
@@ -76,7 +77,6 @@ from webapp.paid_services.models import (
     ServiceSignature,
 )
 from webapp.paid_services.rules import Checklist, ServiceStatus, Step
-from webapp.slips.forms import local_input
 
 bp = Blueprint("paid_services", __name__, url_prefix="/services")
 
@@ -183,21 +183,6 @@ def _may(step: Step, order: ServiceOrder) -> bool:
 def _managed_project_ids() -> list[int]:
     projects = db.session.scalars(sa.select(Project.id))
     return [project_id for project_id in projects if _may_manage(project_id)]
-
-
-def _field_error(form, exc: RuleViolation, aliases: dict[str, str] | None = None, errors: dict | None = None) -> None:
-    """The refusal next to its field: a form field, one of `errors` (fields read by name),
-    else at the top of the form."""
-    text = message(exc)
-    name = (aliases or {}).get(exc.field or "", exc.field)
-    field = getattr(form, name, None) if name else None
-    if field is not None and hasattr(field, "errors"):
-        if text not in field.errors:
-            field.errors = [*field.errors, text]
-    elif errors is not None and name:
-        errors[name] = text
-    else:
-        form.form_errors.append(text)
 
 
 # ---------------------------------------------------------------------------- the list
@@ -353,7 +338,7 @@ def _first_checks(form: OrderForm, values: dict, ticked: list[int], now: datetim
         try:
             rules.check_appointment(values["appointment_at"], now)
         except RuleViolation as exc:
-            _field_error(form, exc)
+            field_error(form, exc)
             passed = False
     return passed
 
@@ -423,7 +408,7 @@ def new():
         if exc.field == "lines":
             keep.setdefault("lines_error", message(exc))
         else:
-            _field_error(form, exc, _NEW_ALIASES)
+            field_error(form, exc, _NEW_ALIASES)
         return _render_new(form, project, projects, 422, **keep)
     flash(gettext("Paid service %(number)s registered; the department has been told.", number=order.number), "success")
     return redirect(url_for("paid_services.detail", order_id=order.id), code=303)
@@ -590,6 +575,8 @@ def _shown_value(name: str, value):
         return "; ".join(f"{item} × {rules.format_quantity(q)}" for item, q in value.items())
     if name == "content_hash" and isinstance(value, str):
         return value[:12]
+    if name == "conduct_confirmed" and isinstance(value, list):
+        return "; ".join(gettext(rules.CONDUCT_LABELS[rules.Conduct(code)]) for code in value)
     if name.endswith("_at") and isinstance(value, str):
         try:
             return local_time(datetime.fromisoformat(value))
@@ -654,36 +641,18 @@ def _render_detail(order: ServiceOrder, forms: dict | None = None, status: int =
 
 
 def _act(order_id: int, name: str, step: Step, do, done_message: str, aliases: dict | None = None):
-    """The shape of every step: 404 / 403 first, then parse, version, operate, commit;
-    303 (or the fresh status panel for HTMX); 422 with the form kept; 409 on a conflict."""
-    order = _order_or_404(order_id)
-    if not _may(step, order):
-        abort(403)
-    form = FORMS[name]()
-    submitted_version = form.version.data
-    if form.validate_on_submit():
-        try:
-            check_version(db.session, order, submitted_version)
-            do(order, form, clock_now())
-            touch(order, current_user.id)
-            commit_edit(db.session, order)
-        except NotPermitted:
-            db.session.rollback()
-            abort(403)
-        except EditConflict as exc:
-            db.session.rollback()
-            return _render_detail(_order_or_404(order_id), {name: form}, 409, conflict_message(exc))
-        except RuleViolation as exc:
-            db.session.rollback()
-            order = _order_or_404(order_id)
-            _field_error(form, exc, aliases)
-            return _render_detail(order, {name: form}, 422)
-        if wants_fragment():
-            db.session.expire_all()
-            return _render_detail(_order_or_404(order_id))
-        flash(done_message, "success")
-        return redirect(url_for("paid_services.detail", order_id=order_id), code=303)
-    return _render_detail(order, {name: form}, 422)
+    """Every step on an order (webapp.core.actions.take_step)."""
+    return take_step(
+        name,
+        load=lambda: _order_or_404(order_id),
+        allowed=lambda order: _may(step, order),
+        form=lambda order: FORMS[name](),
+        do=do,
+        show=_render_detail,
+        done_url=url_for("paid_services.detail", order_id=order_id),
+        done_message=done_message,
+        aliases=aliases,
+    )
 
 
 @bp.post("/orders/<int:order_id>/dispatch")
@@ -832,24 +801,18 @@ def edit(order_id: int):
         return redirect(url_for("paid_services.detail", order_id=order.id), code=303)
     was_signed = operations.signature_matches(order) is True
     try:
-        check_version(db.session, order, form.version.data)
-        operations.edit_order(db.session, current_user, order, changes, clock_now())
-        touch(order, current_user.id)
-        commit_edit(db.session, order)
-    except NotPermitted:
-        db.session.rollback()
-        abort(403)
+        with saving(order):
+            check_version(db.session, order, form.version.data)
+            operations.edit_order(db.session, current_user, order, changes, clock_now())
     except EditConflict as exc:
-        db.session.rollback()
         order = _order_or_404(order_id)
         # the next save is a deliberate choice over what is stored now
         form.version.data = order.version
         return _render_edit(order, form, typed, {}, 409, conflict_message(exc))
     except RuleViolation as exc:
-        db.session.rollback()
         order = _order_or_404(order_id)
         errors = {}
-        _field_error(form, exc, _EDIT_ALIASES, errors)
+        field_error(form, exc, _EDIT_ALIASES, errors=errors)
         return _render_edit(order, form, typed, errors, 422)
     flash(gettext("Saved."), "success")
     if was_signed and operations.signature_matches(order) is False:

@@ -8,12 +8,13 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import Length, Optional, ValidationError
 
 from webapp.core import audit
 from webapp.core.clock import LOCAL_TZ
+from webapp.core.forms import label_choices, optional_int, strip, text_area
 from webapp.core.idempotency import new_key
 from webapp.slips.rules import SlipCategory, SlipSource
 
@@ -48,10 +49,6 @@ audit.STATE_LABELS.update(STATUS_LABELS)
 CALLBACK_METHOD_LABELS = {"visit": _l("Visit"), "phone": _l("Phone call")}
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
 def _number(low: float, high: float):
     def check(form, field):
         field.number = None
@@ -68,15 +65,6 @@ def _number(low: float, high: float):
     return check
 
 
-def _optional_int(value):
-    if value in (None, "", "0"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _parse_instant(text: str | None) -> datetime | None:
     """An ISO 8601 instant from the phone; without an offset it is local time."""
     if not text:
@@ -88,43 +76,38 @@ def _parse_instant(text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=LOCAL_TZ)
 
 
-def local_input(field) -> datetime | None:
-    """A datetime-local field's value, read as Asia/Shanghai time."""
-    return field.data.replace(tzinfo=LOCAL_TZ) if field.data else None
 
 
 class SlipForm(FlaskForm):
     submission_key = HiddenField(default=new_key)
     captured_at = HiddenField()
-    project_id = SelectField(_l("Project"), coerce=_optional_int, validate_choice=False)
-    facility_id = HiddenField(filters=[_optional_int])
+    project_id = SelectField(_l("Project"), coerce=optional_int, validate_choice=False)
+    facility_id = HiddenField(filters=[optional_int])
     photos = MultipleFileField(_l("Photos"))
     category = RadioField(_l("Category"), validate_choice=False)
     urgent = BooleanField(_l("Urgent: the CS desk must have it within 15 minutes"))
-    description = TextAreaField(
-        _l("What is wrong"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 3}
-    )
-    place_text = StringField(_l("Place"), validators=[Optional(), Length(max=200)], filters=[_strip])
+    description = text_area(3, _l("What is wrong"))
+    place_text = StringField(_l("Place"), validators=[Optional(), Length(max=200)], filters=[strip])
     latitude = HiddenField(validators=[_number(-90, 90)])
     longitude = HiddenField(validators=[_number(-180, 180)])
     accuracy_m = HiddenField(validators=[_number(0, 100000)])
     source = RadioField(_l("Source"), default=SlipSource.SEEN_ON_SITE.value, validate_choice=False)
     #: SLIP-02's owner picker: the words typed ("3栋 1502", an owner's name) and the radio
     #: button picked among the matches, "unitId:ownerId" ("unitId:" for no one on record)
-    unit_query = StringField(_l("Owner's unit"), validators=[Length(max=100)], filters=[_strip])
-    owner_choice = StringField(validators=[Length(max=40)], filters=[_strip])
+    unit_query = StringField(_l("Owner's unit"), validators=[Length(max=100)], filters=[strip])
+    owner_choice = StringField(validators=[Length(max=40)], filters=[strip])
     #: the ids themselves, as earlier versions of the form sent them (phones' queues)
-    unit_id = HiddenField(filters=[_optional_int])
-    owner_id = HiddenField(filters=[_optional_int])
+    unit_id = HiddenField(filters=[optional_int])
+    owner_id = HiddenField(filters=[optional_int])
     owner_contact = StringField(
-        _l("Owner's name and phone"), validators=[Optional(), Length(max=100)], filters=[_strip]
+        _l("Owner's name and phone"), validators=[Optional(), Length(max=100)], filters=[strip]
     )
     about_service_quality = BooleanField(_l("About a staff member's service"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.category.choices = [(c.value, label) for c, label in CATEGORY_LABELS.items()]
-        self.source.choices = [(s.value, label) for s, label in SOURCE_LABELS.items()]
+        self.category.choices = label_choices(CATEGORY_LABELS)
+        self.source.choices = label_choices(SOURCE_LABELS)
 
     def photo_files(self) -> list:
         return [f for f in (self.photos.data or []) if getattr(f, "filename", None)]
@@ -156,16 +139,16 @@ class ActionForm(FlaskForm):
 
 
 class ReceiveForm(ActionForm):
-    department_id = SelectField(_l("Responsible department"), coerce=_optional_int, validate_choice=False)
+    department_id = SelectField(_l("Responsible department"), coerce=optional_int, validate_choice=False)
     cs_inspects = BooleanField(_l("CS inspects on site with the department"))
 
 
 class MeasuresForm(ActionForm):
-    measures_who = StringField(_l("Who"), validators=[Length(max=100)], filters=[_strip])
+    measures_who = StringField(_l("Who"), validators=[Length(max=100)], filters=[strip])
     measures_when = DateTimeLocalField(
         _l("When"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[Optional()]
     )
-    measures_how = TextAreaField(_l("How"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 3})
+    measures_how = text_area(3, _l("How"))
     photos = MultipleFileField(_l("Photos after rectification"))
 
     def photo_files(self) -> list:
@@ -178,13 +161,11 @@ class VerifyForm(ActionForm):
         choices=[("pass", _l("Passed")), ("fail", _l("Not passed"))],
         validate_choice=False,
     )
-    note = TextAreaField(_l("Note"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 2})
+    note = text_area(2, _l("Note"))
 
 
 class EscalateForm(ActionForm):
-    plan = TextAreaField(
-        _l("Rectification plan (steps)"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 4}
-    )
+    plan = text_area(4, _l("Rectification plan (steps)"))
     new_due = DateTimeLocalField(
         _l("New deadline"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[Optional()]
     )
@@ -192,11 +173,9 @@ class EscalateForm(ActionForm):
 
 class CallbackForm(ActionForm):
     method = RadioField(_l("Call-back by"), validate_choice=False)
-    owner_response = TextAreaField(
-        _l("The owner's response"), validators=[Length(max=2000)], filters=[_strip], render_kw={"rows": 3}
-    )
+    owner_response = text_area(3, _l("The owner's response"))
     satisfied = BooleanField(_l("The owner is satisfied"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.method.choices = list(CALLBACK_METHOD_LABELS.items())
+        self.method.choices = label_choices(CALLBACK_METHOD_LABELS)

@@ -21,12 +21,11 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from webapp.core import audit, media
+from webapp.core.actions import field_error, take_step
 from webapp.core.clock import now as clock_now
+from webapp.core.forms import department_choices, local_input
 from webapp.core.htmx import render, wants_fragment
-from webapp.core.locking import EditConflict, check_version, conflict_message, touch
-from webapp.core.locking import commit as commit_edit
 from webapp.core.rulekit import RuleViolation
-from webapp.core.web import message
 from webapp.estate import queries as estate_queries
 from webapp.estate.labels import relation_label
 from webapp.estate.models import Facility, Unit
@@ -47,7 +46,6 @@ from webapp.slips.forms import (
     ReceiveForm,
     SlipForm,
     VerifyForm,
-    local_input,
 )
 from webapp.slips.models import RectificationRound, Slip
 from webapp.slips.rules import SlipStatus
@@ -311,20 +309,6 @@ def _render_new(form: SlipForm, facility: Facility | None, projects, status: int
     )
 
 
-def _field_error(form, exc: RuleViolation | media.MediaError, fallback: str | None = None) -> None:
-    text = message(exc)
-    name = exc.field if exc.field and hasattr(form, exc.field) else fallback
-    if isinstance(form, SlipForm):
-        name = _PICKER_FIELDS.get(exc.field or "", name)
-    if name == "photo":
-        name = "photos"
-    field = getattr(form, name, None) if name else None
-    if field is not None:
-        field.errors = list(field.errors) + [text]
-    else:
-        form.form_errors.append(text)
-
-
 @bp.route("/new", methods=["GET", "POST"])
 def new():
     """SLIP-01/02/10: photo, category, a few words, place, submit."""
@@ -395,11 +379,11 @@ def new():
         abort(403)
     except RuleViolation as exc:
         db.session.rollback()
-        _field_error(form, exc)
+        field_error(form, exc, _PICKER_FIELDS)
         return _render_new(form, facility, projects, 422, [project.id])
     except media.MediaError as exc:
         db.session.rollback()
-        _field_error(form, exc, "photos")
+        field_error(form, exc, _PICKER_FIELDS, fallback="photos")
         form.photos.errors.append(gettext("Nothing was saved: choose the photos again."))
         return _render_new(form, facility, projects, 422)
     flash(gettext("Slip %(number)s filed.", number=slip.number), "success")
@@ -465,6 +449,15 @@ FORMS = {
 }
 
 
+def _fill_departments(form, slip: Slip) -> None:
+    departments = db.session.scalars(
+        sa.select(Department)
+        .where(Department.project_id == slip.project_id, Department.active)
+        .order_by(Department.name)
+    )
+    form.department_id.choices = department_choices(gettext("Choose the department"), departments)
+
+
 def _panel_context(slip: Slip, forms: dict | None = None, conflict: str | None = None) -> dict:
     from webapp.slips.forms import ActionForm
 
@@ -479,14 +472,7 @@ def _panel_context(slip: Slip, forms: dict | None = None, conflict: str | None =
         elif name in forms:
             forms[name].version.data = slip.version
     if "receive" in forms:
-        forms["receive"].department_id.choices = [("", gettext("Choose the department"))] + [
-            (d.id, d.name)
-            for d in db.session.scalars(
-                sa.select(Department)
-                .where(Department.project_id == slip.project_id, Department.active)
-                .order_by(Department.name)
-            )
-        ]
+        _fill_departments(forms["receive"], slip)
     now = clock_now()
     return {
         "slip": slip,
@@ -514,43 +500,28 @@ def _render_detail(slip: Slip, forms: dict | None = None, status: int = 200, con
 
 
 def _act(slip_id: int, name: str, allowed, do, form_class=None, done_message: str = ""):
-    """The shape of every action: 404 / 403 first, then parse, version, operate, commit;
-    303 (or the fresh status panel for HTMX); 422 with the form kept; 409 on a conflict."""
+    """Every step on a slip (webapp.core.actions.take_step); a photo refused is shown like
+    a rule's refusal."""
     from webapp.slips.forms import ActionForm
 
-    slip = _slip_or_404(slip_id, *_detail_options())
-    if not allowed(slip):
-        abort(403)
-    form = (form_class or ActionForm)()
-    submitted_version = form.version.data
-    if name == "receive":
-        _panel_context(slip, {name: form})  # fills the department choices
-    if form.validate_on_submit():
-        now = clock_now()
-        try:
-            check_version(db.session, slip, submitted_version)
-            do(slip, form, now)
-            touch(slip, current_user.id)
-            commit_edit(db.session, slip)
-        except operations.NotPermitted:
-            db.session.rollback()
-            abort(403)
-        except EditConflict as exc:
-            db.session.rollback()
-            slip = _slip_or_404(slip_id, *_detail_options())
-            return _render_detail(slip, {name: form}, 409, conflict_message(exc))
-        except (RuleViolation, media.MediaError) as exc:
-            db.session.rollback()
-            slip = _slip_or_404(slip_id, *_detail_options())
-            _field_error(form, exc)
-            return _render_detail(slip, {name: form}, 422)
-        if wants_fragment():
-            db.session.expire_all()
-            return _render_detail(_slip_or_404(slip_id, *_detail_options()))
-        if done_message:
-            flash(done_message, "success")
-        return redirect(url_for("slips.detail", slip_id=slip_id), code=303)
-    return _render_detail(slip, {name: form}, 422)
+    def step_form(slip: Slip):
+        form = (form_class or ActionForm)()
+        if name == "receive":
+            _fill_departments(form, slip)
+        return form
+
+    return take_step(
+        name,
+        load=lambda: _slip_or_404(slip_id, *_detail_options()),
+        allowed=allowed,
+        form=step_form,
+        do=do,
+        show=_render_detail,
+        done_url=url_for("slips.detail", slip_id=slip_id),
+        done_message=done_message,
+        aliases=_PICKER_FIELDS,
+        refusals=(RuleViolation, media.MediaError),
+    )
 
 
 def _desk_allowed(slip):
