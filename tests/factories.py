@@ -269,3 +269,25 @@ def make_service_order(session: so.Session, project: Project, item, unit: Unit, 
     )
     session.flush()
     return order
+
+
+def make_reception_entry(session: so.Session, project: Project, received_by: User | None, **values):
+    """A ledger entry as logged at the desk, not yet routed; override any column (status,
+    category, follow_up, received_at…)."""
+    from webapp.core.clock import now
+    from webapp.reception.models import ReceptionEntry
+
+    entry = ReceptionEntry(
+        project_id=project.id,
+        number=values.pop("number", None) or f"{project.code}-JD-{_next():06d}",
+        channel=values.pop("channel", "phone"),
+        status=values.pop("status", "new"),
+        received_at=values.pop("received_at", None) or now(),
+        received_by_id=received_by.id if received_by is not None else None,
+        contact=values.pop("contact", "13900001111"),
+        content=values.pop("content", "楼上漏水到我家卫生间"),
+        **values,
+    )
+    session.add(entry)
+    session.flush()
+    return entry

@@ -22,4 +22,5 @@ from webapp.paid_services.models import (  # noqa: F401
     ServicePrice,
     ServiceSignature,
 )
+from webapp.reception.models import ReceptionEntry  # noqa: F401
 from webapp.slips.models import RectificationRound, Slip, SlipCallback, SlipPhoto  # noqa: F401

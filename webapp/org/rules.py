@@ -70,6 +70,10 @@ class Permission(StrEnum):
     VIEW_SERVICE_SUMMARY = "paid_services.summary"  # SVC-07: 家政服务汇总表
     HANDLE_RENTALS = "paid_services.rentals"  # SVC-08: 房屋委托出租申请表
     CLEAR_IN_HOME_STAFF = "paid_services.clear_staff"  # SVC-03, §4.5.1: trained and cleared staff
+    # owner reception (RCP)
+    LOG_OWNER_CONTACTS = "reception.log"  # RCP-01: any staff member logs an owner's contact
+    ROUTE_OWNER_CONTACTS = "reception.route"  # RCP-02..04: classify and start the follow-up
+    CLOSE_OWNER_CONTACTS = "reception.close"  # RCP-08: close out (注销) or discard an entry
 
 
 _EVERYONE = frozenset({Permission.VIEW_ESTATE, Permission.FILE_SLIP})
@@ -140,6 +144,21 @@ _PAID_SERVICES: dict[Role, frozenset[Permission]] = {
     Role.STAFF: frozenset({Permission.WORK_SERVICE_ORDERS}),
 }
 for _role, _extra in _PAID_SERVICES.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+del _role, _extra
+
+# owner reception (RCP): every project role logs a contact (RCP-01); the desk, the PM and
+# the PM's assistant route and close out entries
+_RECEPTION_DESK = frozenset(
+    {Permission.LOG_OWNER_CONTACTS, Permission.ROUTE_OWNER_CONTACTS, Permission.CLOSE_OWNER_CONTACTS}
+)
+_RECEPTION: dict[Role, frozenset[Permission]] = {
+    role: _RECEPTION_DESK
+    if role in (Role.RECEPTIONIST, Role.CS_SUPERVISOR, Role.PM, Role.PM_ASSISTANT)
+    else frozenset({Permission.LOG_OWNER_CONTACTS})
+    for role in PROJECT_ROLES | DEPARTMENT_ROLES
+}
+for _role, _extra in _RECEPTION.items():
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
 del _role, _extra
 
