@@ -112,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.org.views import bp as org_bp
     from webapp.paid_services.views import bp as paid_services_bp
     from webapp.pwa import bp as pwa_bp
+    from webapp.reception.views import bp as reception_bp
     from webapp.slips.views import bp as slips_bp
 
     # a slice's secondary pages (the slips' photos and summary, the complaints' registers,
@@ -125,9 +126,17 @@ def _register_blueprints(app: Flask) -> None:
         "webapp.paid_services.job_views",
         "webapp.paid_services.report_views",
         "webapp.paid_services.rental_views",
+        "webapp.reception.follow_up_views",
+        "webapp.reception.register_views",
     ):
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name)
 
-    for bp in (org_bp, inbox_bp, estate_bp, admin_bp, pwa_bp, slips_bp, complaints_bp, paid_services_bp):
+    for bp in (org_bp, inbox_bp, estate_bp, admin_bp, pwa_bp, slips_bp, complaints_bp, paid_services_bp, reception_bp):
         app.register_blueprint(bp)
+
+    # the owners' own pages from the QR poster: no login, no staff data
+    if importlib.util.find_spec("webapp.reception.public_views") is not None:
+        from webapp.reception.public_views import bp as owner_contact_bp
+
+        app.register_blueprint(owner_contact_bp)

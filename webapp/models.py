@@ -22,5 +22,16 @@ from webapp.paid_services.models import (  # noqa: F401
     ServicePrice,
     ServiceSignature,
 )
-from webapp.reception.models import ReceptionEntry  # noqa: F401
+from webapp.reception.models import (  # noqa: F401
+    FoundItem,
+    MajorEvent,
+    Praise,
+    PraiseCredit,
+    ReceptionEntry,
+    ReceptionPhoto,
+    RepairRound,
+    RepairWorkOrder,
+    ReturnSlip,
+    Suggestion,
+)
 from webapp.slips.models import RectificationRound, Slip, SlipCallback, SlipPhoto  # noqa: F401

@@ -709,6 +709,10 @@ UNIT_TEXT_MAX = 40
 
 #: the record-number series of ledger entries (webapp.core.numbering): CH-JD-20261128-0007
 REFERENCE_SERIES = "JD"  # 接待
+#: the numbering series of the records an entry starts (webapp.core.numbering)
+RETURN_SLIP_SERIES = "FX"  # 返修
+WORK_ORDER_SERIES = "BX"  # 报修
+FOUND_ITEM_SERIES = "SW"  # 失物
 _REFERENCE = re.compile(r"^[A-Z0-9]{1,10}-" + REFERENCE_SERIES + r"-\d{8}-\d{4,}$")
 #: 128 bits from the OS: one owner's status link says nothing about another's
 STATUS_TOKEN_BYTES = 16
