@@ -74,6 +74,12 @@ class Permission(StrEnum):
     LOG_OWNER_CONTACTS = "reception.log"  # RCP-01: any staff member logs an owner's contact
     ROUTE_OWNER_CONTACTS = "reception.route"  # RCP-02..04: classify and start the follow-up
     CLOSE_OWNER_CONTACTS = "reception.close"  # RCP-08: close out (注销) or discard an entry
+    VIEW_RECEPTION = "reception.view"  # the ledger, its follow-ups and registers
+    WORK_REPAIR_ORDERS = "reception.repair"  # RCP-04: the order's department reports it done (checked per department)
+    VERIFY_PRAISE = "reception.verify_praise"  # RCP-04: check a praise and credit the staff praised
+    ANSWER_SUGGESTIONS = "reception.answer_suggestion"  # RCP-04: the PM's answer to a suggestion
+    KEEP_LOST_PROPERTY = "reception.lost_property"  # RCP-04: 失物招领登记表
+    RECORD_MAJOR_EVENTS = "reception.major_events"  # RCP-07: 重大(突发)事件处理记录表
 
 
 _EVERYONE = frozenset({Permission.VIEW_ESTATE, Permission.FILE_SLIP})
@@ -148,9 +154,19 @@ for _role, _extra in _PAID_SERVICES.items():
 del _role, _extra
 
 # owner reception (RCP): every project role logs a contact (RCP-01); the desk, the PM and
-# the PM's assistant route and close out entries
+# the PM's assistant route and close out entries, keep the lost-property register and
+# record major events; the departments report repairs done and record major events
+# (a security incident, a failure); the CS supervisor and the PM check praise; the PM
+# (or the assistant, for the PM) answers suggestions; company roles read everything
 _RECEPTION_DESK = frozenset(
-    {Permission.LOG_OWNER_CONTACTS, Permission.ROUTE_OWNER_CONTACTS, Permission.CLOSE_OWNER_CONTACTS}
+    {
+        Permission.LOG_OWNER_CONTACTS,
+        Permission.ROUTE_OWNER_CONTACTS,
+        Permission.CLOSE_OWNER_CONTACTS,
+        Permission.VIEW_RECEPTION,
+        Permission.KEEP_LOST_PROPERTY,
+        Permission.RECORD_MAJOR_EVENTS,
+    }
 )
 _RECEPTION: dict[Role, frozenset[Permission]] = {
     role: _RECEPTION_DESK
@@ -158,6 +174,17 @@ _RECEPTION: dict[Role, frozenset[Permission]] = {
     else frozenset({Permission.LOG_OWNER_CONTACTS})
     for role in PROJECT_ROLES | DEPARTMENT_ROLES
 }
+_RECEPTION[Role.CS_SUPERVISOR] |= {Permission.VERIFY_PRAISE}
+_RECEPTION[Role.PM] |= {Permission.VERIFY_PRAISE, Permission.ANSWER_SUGGESTIONS}
+_RECEPTION[Role.PM_ASSISTANT] |= {Permission.ANSWER_SUGGESTIONS}
+_RECEPTION[Role.DEPT_SUPERVISOR] |= {
+    Permission.WORK_REPAIR_ORDERS,
+    Permission.RECORD_MAJOR_EVENTS,
+    Permission.VIEW_RECEPTION,
+}
+_RECEPTION[Role.STAFF] |= {Permission.WORK_REPAIR_ORDERS}
+for _role in (Role.GM, Role.VP, Role.QA):
+    _RECEPTION[_role] = frozenset({Permission.VIEW_RECEPTION})
 for _role, _extra in _RECEPTION.items():
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
 del _role, _extra
