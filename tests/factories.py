@@ -291,3 +291,179 @@ def make_reception_entry(session: so.Session, project: Project, received_by: Use
     session.add(entry)
     session.flush()
     return entry
+
+
+def make_reception_photos(session: so.Session, entry, uploaded_by: User | None, store, *, count: int = 1,
+                          size: tuple[int, int] = (800, 600)) -> list:
+    """Photos attached to a reception entry the way the app does it (uploaded_by None:
+    the owner's QR form)."""
+    import io
+
+    from PIL import Image
+    from werkzeug.datastructures import FileStorage
+
+    from webapp.core.clock import now
+    from webapp.reception.photos import attach_photos
+
+    files = []
+    for n in range(count):
+        data = io.BytesIO()
+        Image.new("RGB", size, (200 - n, 140, 90)).save(data, "JPEG")
+        files.append(FileStorage(io.BytesIO(data.getvalue()), filename=f"evidence{n}.jpg"))
+    photos = attach_photos(session, entry, files, actor=uploaded_by, store=store, now=now())
+    session.flush()
+    return photos
+
+
+def make_return_slip(session: so.Session, entry, drafted_by: User, **values):
+    """A return-for-repair slip drafted from `entry` (which is marked routed to it);
+    override any column (status, sent_at, chase_due_at…)."""
+    from webapp.core.clock import now
+    from webapp.reception.models import ReturnSlip
+    from webapp.reception.rules import return_slip_send_due
+
+    moment = values.pop("drafted_at", None) or now()
+    slip = ReturnSlip(
+        project_id=entry.project_id,
+        number=values.pop("number", None) or f"FX-{_next():06d}",
+        entry_id=entry.id,
+        status=values.pop("status", "drafted"),
+        unit_id=values.pop("unit_id", entry.unit_id),
+        location=values.pop("location", None if entry.unit_id else "地下车库"),
+        problem=values.pop("problem", entry.content),
+        drafted_at=moment,
+        drafted_by_id=drafted_by.id,
+        send_due_at=values.pop("send_due_at", None) or return_slip_send_due(moment),
+        **values,
+    )
+    session.add(slip)
+    session.flush()
+    entry.status, entry.category, entry.follow_up = "open", "after_sales", "return_slip"
+    entry.follow_up_type, entry.follow_up_id = "return_slips", slip.id
+    session.flush()
+    return slip
+
+
+def make_work_order(session: so.Session, entry, created_by: User, department, **values):
+    """A repair work order dispatched from `entry` to `department`, with its first round;
+    override any column of the order (status…)."""
+    from datetime import timedelta
+
+    from webapp.core.clock import now
+    from webapp.reception.models import RepairRound, RepairWorkOrder
+
+    moment = values.pop("created_at", None) or now()
+    order = RepairWorkOrder(
+        project_id=entry.project_id,
+        number=values.pop("number", None) or f"BX-{_next():06d}",
+        entry_id=entry.id,
+        status=values.pop("status", "dispatched"),
+        department_id=department.id,
+        unit_id=values.pop("unit_id", entry.unit_id),
+        location=values.pop("location", None if entry.unit_id else "地下车库"),
+        problem=values.pop("problem", entry.content),
+        created_at=moment,
+        created_by_id=created_by.id,
+        **values,
+    )
+    session.add(order)
+    session.flush()
+    session.add(RepairRound(project_id=order.project_id, work_order_id=order.id, round_number=1, dispatched_at=moment,
+                            dispatched_by_id=created_by.id, done_due_at=moment + timedelta(days=1)))
+    entry.status, entry.category, entry.follow_up = "open", "repair", "work_order"
+    entry.follow_up_type, entry.follow_up_id = "repair_work_orders", order.id
+    session.flush()
+    return order
+
+
+# -- reception registers --
+
+
+def make_praise(session: so.Session, entry, recorded_by: User, **values):
+    """A praise recorded from `entry` (which is routed to it); override any column."""
+    from webapp.core.clock import now
+    from webapp.reception.models import Praise
+
+    praise = Praise(
+        project_id=entry.project_id, entry_id=entry.id, status=values.pop("status", "recorded"),
+        praised_as=values.pop("praised_as", "夜班的小伙子"), recorded_at=values.pop("recorded_at", None) or now(),
+        recorded_by_id=recorded_by.id, **values,
+    )
+    session.add(praise)
+    session.flush()
+    entry.status, entry.category, entry.follow_up = "open", "praise", "praise"
+    entry.follow_up_type, entry.follow_up_id = "praises", praise.id
+    session.flush()
+    return praise
+
+
+def make_suggestion(session: so.Session, entry, forwarded_by: User, **values):
+    """A suggestion forwarded from `entry` (which is routed to it)."""
+    from datetime import timedelta
+
+    from webapp.core.clock import now
+    from webapp.reception.models import Suggestion
+
+    moment = values.pop("forwarded_at", None) or now()
+    suggestion = Suggestion(
+        project_id=entry.project_id, entry_id=entry.id, status=values.pop("status", "forwarded"),
+        forwarded_at=moment, forwarded_by_id=forwarded_by.id,
+        answer_due_at=values.pop("answer_due_at", None) or moment + timedelta(days=7), **values,
+    )
+    session.add(suggestion)
+    session.flush()
+    entry.status, entry.category, entry.follow_up = "open", "suggestion", "suggestion"
+    entry.follow_up_type, entry.follow_up_id = "suggestions", suggestion.id
+    session.flush()
+    return suggestion
+
+
+def make_found_item(session: so.Session, project: Project, registered_by: User, **values):
+    """An item held in the lost-property register, found an hour ago."""
+    from datetime import timedelta
+
+    from webapp.core.clock import now
+    from webapp.reception.models import FoundItem
+
+    moment = now()
+    item = FoundItem(
+        project_id=project.id, number=values.pop("number", None) or f"{project.code}-SW-{_next():06d}",
+        status=values.pop("status", "held"), item=values.pop("item", "黑色钱包"),
+        found_place=values.pop("found_place", "2栋大堂"), found_at=values.pop("found_at", None) or moment - timedelta(hours=1),
+        holder=values.pop("holder", "客服中心"), registered_at=moment, registered_by_id=registered_by.id, **values,
+    )
+    session.add(item)
+    session.flush()
+    return item
+
+
+def make_major_event(session: so.Session, project: Project, recorded_by: User, **values):
+    """An open equipment failure recorded an hour after it happened."""
+    from datetime import timedelta
+
+    from webapp.core.clock import now
+    from webapp.reception.models import MajorEvent
+
+    moment = now()
+    event = MajorEvent(
+        project_id=project.id, kind=values.pop("kind", "equipment_failure"), status=values.pop("status", "open"),
+        occurred_at=values.pop("occurred_at", None) or moment - timedelta(hours=1),
+        place=values.pop("place", "3栋电梯"), description=values.pop("description", "电梯困人"),
+        recorded_at=moment, recorded_by_id=recorded_by.id, **values,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+# -- reception public --
+def make_owner_request(session: so.Session, project: Project, **values):
+    """A message an owner sent with the QR form: new, received by nobody, with its status
+    link's token; override any column."""
+    from webapp.reception.rules import new_status_token
+
+    values.setdefault("channel", "qr_form")
+    values.setdefault("content", "【报修】楼道灯不亮")
+    values.setdefault("reported_unit", "3栋1502")
+    values.setdefault("public_token", new_status_token())
+    return make_reception_entry(session, project, None, **values)

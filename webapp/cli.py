@@ -117,7 +117,14 @@ def sla_sweep():
 
     remind_analysis_due(db.session, moment)
     db.session.commit()
+    # RCP-03 督促落实: return-for-repair slips past their date, once a day each
+    from webapp.reception.follow_ups import chase_overdue
+
+    chased = chase_overdue(db.session, moment)
+    db.session.commit()
     click.echo(f"Upgraded {len(upgraded)} complaint(s) to major; {notified} new breach notification(s).")
+    if chased:
+        click.echo(f"Return-for-repair slips to chase: {chased}.")
     _deliver_robot_messages(quiet=True)
 
 

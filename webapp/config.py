@@ -61,6 +61,15 @@ class Config:
     #: failed logins allowed per username, then per client address
     LOGIN_LIMIT_PER_USERNAME = "5 per 15 minutes"
     LOGIN_LIMIT_PER_ADDRESS = "30 per 15 minutes"
+    #: the owners' QR form (RCP-01), per client address and project: messages sent, every
+    #: sending attempt (corrections included), and page views. Owners on mobile data may
+    #: share one carrier address, so the sending limit leaves room for neighbours.
+    OWNER_FORM_LIMIT = os.environ.get("OWNER_FORM_LIMIT", "10 per hour;50 per day")
+    OWNER_FORM_ATTEMPT_LIMIT = "30 per hour"
+    OWNER_PAGE_LIMIT = "300 per hour"
+    #: the customer-service centre's opening hours printed on the QR poster, e.g.
+    #: "每天 8:00–20:00" (left off the poster when not set)
+    OWNER_CONTACT_HOURS = os.environ.get("OWNER_CONTACT_HOURS", "").strip() or None
 
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024

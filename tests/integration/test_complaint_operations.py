@@ -218,7 +218,7 @@ def test_cmp07_answer_then_callback_closes_and_nothing_closes_without_it(ctx):
         operations.record_callback(session, user("receptionist"), complaint, "phone", "satisfied", None, NOW)
     operations.answer_owner(
         session, user("dept_supervisor"), complaint, "已当面道歉并批评当事人", NOW + timedelta(hours=4),
-        supervisor_apologised=True, cause="服务态度",
+        supervisor_apologised=True, cause="服务态度", responsible_person="夜班保安李某",
     )
     assert complaint.status == "awaiting_callback" and complaint.resolved_at == NOW + timedelta(hours=4)
     assert [i.kind for i in _open(session, complaint)] == ["complaint_callback", "complaint_callback"]

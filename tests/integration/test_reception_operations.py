@@ -139,15 +139,26 @@ def test_rcp01_the_public_channel_and_an_unreachable_caller_are_refused(ctx, wor
     assert anonymous.contact == "13900001111"
 
 
-def test_rcp02_the_desk_logs_and_routes_in_one_step(ctx, world):
+def test_rcp02_the_desk_logs_a_note_routed_in_one_step(ctx, world):
+    session, user, project = ctx
+    entry, _ = operations.log_entry(
+        session, user("receptionist"), project, _values(world, category="other", follow_up="note"), NOW, None
+    )
+    assert (entry.status, entry.category, entry.follow_up) == ("open", "other", "note")
+    assert (entry.routed_by_id, entry.routed_at) == (user("receptionist").id, NOW)
+    assert [e.action for e in _events(session, entry)] == ["reception_logged", "reception_routed"]
+    assert _route_items(session, entry) == []
+
+
+def test_rcp02_an_entry_is_never_open_without_its_follow_up_record(ctx, world):
     session, user, project = ctx
     entry, _ = operations.log_entry(
         session, user("receptionist"), project, _values(world, category="repair"), NOW, None
     )
-    assert (entry.status, entry.category, entry.follow_up) == ("open", "repair", "work_order")
-    assert (entry.routed_by_id, entry.routed_at) == (user("receptionist").id, NOW)
-    assert [e.action for e in _events(session, entry)] == ["reception_logged", "reception_routed"]
-    assert _route_items(session, entry) == []
+    # the work order is started on its own page, which routes the entry with the record
+    assert (entry.status, entry.category, entry.follow_up) == ("new", None, None)
+    assert [e.action for e in _events(session, entry)] == ["reception_logged"]
+    assert len(_route_items(session, entry)) == 1
 
 
 def test_rcp02_staff_may_log_but_not_route(ctx, world):
@@ -188,7 +199,9 @@ def test_rcp02_a_category_starts_only_its_own_follow_up(ctx, world):
 
 def test_rcp08_a_note_is_closed_out_with_how_it_was_settled(ctx, world):
     session, user, project = ctx
-    entry, _ = operations.log_entry(session, user("receptionist"), project, _values(world, category="other"), NOW, None)
+    entry, _ = operations.log_entry(
+        session, user("receptionist"), project, _values(world, category="other", follow_up="note"), NOW, None
+    )
     assert entry.follow_up == "note"
     with pytest.raises(operations.NotPermitted):
         operations.close(session, user("staff"), entry, "已告知", NOW)
@@ -219,7 +232,8 @@ def test_rcp08_an_entry_stays_open_until_its_complaint_is_closed(ctx, world):
 
 def test_rcp08_an_unlinked_follow_up_is_not_done(ctx, world):
     session, user, project = ctx
-    entry, _ = operations.log_entry(session, user("receptionist"), project, _values(world, category="repair"), NOW, None)
+    entry, _ = operations.log_entry(session, user("receptionist"), project, _values(world), NOW, None)
+    operations.classify(session, user("receptionist"), entry, "repair", None, NOW)
     with pytest.raises(RuleViolation):
         operations.close(session, user("pm"), entry, "修好了", NOW)
 
@@ -234,7 +248,8 @@ def test_rcp08_only_a_waiting_entry_is_discarded_and_the_reason_kept(ctx, world)
         "discarded", "与JD-0003重复", user("receptionist").id
     )
     assert _route_items(session, entry) == []
-    routed, _ = operations.log_entry(session, user("receptionist"), project, _values(world, category="praise"), NOW, None)
+    routed, _ = operations.log_entry(session, user("receptionist"), project, _values(world), NOW, None)
+    operations.classify(session, user("receptionist"), routed, "praise", None, NOW)
     with pytest.raises(RuleViolation):
         operations.discard(session, user("receptionist"), routed, "重复", NOW)
 

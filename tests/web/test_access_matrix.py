@@ -52,6 +52,26 @@ PRICE_PROPOSERS = frozenset({Role.ADMIN, Role.CS_SUPERVISOR, Role.DEPT_SUPERVISO
 STAFF_CLEARERS = frozenset({Role.ADMIN, Role.PM, Role.DEPT_SUPERVISOR})
 RENTAL_HANDLERS = frozenset({Role.ADMIN, Role.PM, Role.PM_ASSISTANT, Role.CS_SUPERVISOR, Role.RECEPTIONIST})
 SERVICE_SUMMARY_READERS = COMPANY_ROLES | {Role.PM, Role.PM_ASSISTANT, Role.CS_SUPERVISOR, Role.DEPT_SUPERVISOR}
+# -- reception follow-ups rows -- (the matrix's work order is the world department's)
+FOLLOW_UP_DESK = frozenset({Role.ADMIN, Role.PM, Role.PM_ASSISTANT, Role.CS_SUPERVISOR, Role.RECEPTIONIST})
+FOLLOW_UP_READERS = ALL - {Role.STAFF, Role.PUBLICIST}
+REPAIR_READERS = ALL - {Role.PUBLICIST}
+REPAIR_WORKERS = frozenset({Role.ADMIN, Role.DEPT_SUPERVISOR, Role.STAFF})
+# -- reception ledger rows --
+RECEPTION_DESK = frozenset({Role.ADMIN, Role.PM, Role.PM_ASSISTANT, Role.CS_SUPERVISOR, Role.RECEPTIONIST})
+RECEPTION_READERS = RECEPTION_DESK | {Role.GM, Role.VP, Role.QA, Role.DEPT_SUPERVISOR}
+RECEPTION_LOGGERS = RECEPTION_DESK | {Role.DEPT_SUPERVISOR, Role.STAFF, Role.PUBLICIST}
+# whoever reads the ledger or works on what an entry starts (complaints, repairs)
+RECEPTION_PHOTO_VIEWERS = ALL - {Role.PUBLICIST}
+# -- reception registers rows -- (praise, suggestion, lost property, major events)
+REGISTER_DESK = frozenset({Role.ADMIN, Role.PM, Role.PM_ASSISTANT, Role.CS_SUPERVISOR, Role.RECEPTIONIST})
+REGISTER_READERS = REGISTER_DESK | {Role.GM, Role.VP, Role.QA, Role.DEPT_SUPERVISOR}
+PRAISE_CHECKERS = frozenset({Role.ADMIN, Role.PM, Role.CS_SUPERVISOR})
+SUGGESTION_ANSWERERS = frozenset({Role.ADMIN, Role.PM, Role.PM_ASSISTANT})
+EVENT_RECORDERS = REGISTER_DESK | {Role.DEPT_SUPERVISOR}
+# -- reception public rows -- (the owners' pages need no login; the poster is for those
+# who read the ledger or print labels)
+POSTER_PRINTERS = ALL - {Role.STAFF, Role.PUBLICIST}
 
 
 @dataclass(frozen=True)
@@ -241,6 +261,88 @@ ROUTES: dict[str, Route] = {
     "paid_services.rental_withdraw": Route("POST", lambda p: f"/services/rentals/{p.rental_id}/withdraw", RENTAL_HANDLERS),
     "paid_services.summary": Route("GET", lambda p: f"/services/summary?project={p.id}", SERVICE_SUMMARY_READERS),
     "paid_services.summary_xlsx": Route("GET", lambda p: f"/services/summary.xlsx?project={p.id}", SERVICE_SUMMARY_READERS),
+    # -- reception follow-ups rows --
+    # the start pages need an entry not yet routed; steps posted without a version are
+    # refused as changed meanwhile (409): nothing changes
+    "reception.start_return_slip": Route(
+        "GET", lambda p: f"/reception/{p.follow_up_entry_id}/start/return-slip", FOLLOW_UP_DESK
+    ),
+    "reception.start_work_order": Route("GET", lambda p: f"/reception/{p.follow_up_entry_id}/start/work-order", FOLLOW_UP_DESK),
+    "reception.return_slips": Route("GET", lambda p: "/reception/return-slips", FOLLOW_UP_READERS, project_bound=False),
+    "reception.return_slip": Route("GET", lambda p: f"/reception/return-slips/{p.return_slip_id}", FOLLOW_UP_READERS),
+    "reception.return_slip_print": Route(
+        "GET", lambda p: f"/reception/return-slips/{p.return_slip_id}/print", FOLLOW_UP_READERS
+    ),
+    "reception.return_slip_send": Route("POST", lambda p: f"/reception/return-slips/{p.return_slip_id}/send", FOLLOW_UP_DESK),
+    "reception.return_slip_answer": Route(
+        "POST", lambda p: f"/reception/return-slips/{p.return_slip_id}/answer", FOLLOW_UP_DESK
+    ),
+    "reception.return_slip_complete": Route(
+        "POST", lambda p: f"/reception/return-slips/{p.return_slip_id}/complete", FOLLOW_UP_DESK
+    ),
+    "reception.return_slip_withdraw": Route(
+        "POST", lambda p: f"/reception/return-slips/{p.return_slip_id}/withdraw", FOLLOW_UP_DESK
+    ),
+    "reception.work_orders": Route("GET", lambda p: "/reception/work-orders", REPAIR_READERS, project_bound=False),
+    "reception.work_order": Route("GET", lambda p: f"/reception/work-orders/{p.work_order_id}", REPAIR_READERS),
+    "reception.work_order_done": Route("POST", lambda p: f"/reception/work-orders/{p.work_order_id}/done", REPAIR_WORKERS),
+    "reception.work_order_callback": Route(
+        "POST", lambda p: f"/reception/work-orders/{p.work_order_id}/callback", FOLLOW_UP_DESK
+    ),
+    "reception.work_order_close": Route("POST", lambda p: f"/reception/work-orders/{p.work_order_id}/close", FOLLOW_UP_DESK),
+    "reception.work_order_cancel": Route("POST", lambda p: f"/reception/work-orders/{p.work_order_id}/cancel", FOLLOW_UP_DESK),
+    # -- reception ledger rows -- (the matrix's entry is new, logged by the receptionist, with
+    # the owner and a photo; steps posted without a version are refused as changed meanwhile)
+    "reception.ledger": Route("GET", lambda p: "/reception/", RECEPTION_READERS, project_bound=False),
+    "reception.new": Route("GET", lambda p: "/reception/new", RECEPTION_LOGGERS, project_bound=False),
+    "reception.detail": Route("GET", lambda p: f"/reception/{p.entry_id}", RECEPTION_READERS),
+    "reception.start_note": Route("POST", lambda p: f"/reception/{p.entry_id}/start/note", RECEPTION_DESK),
+    "reception.match": Route("POST", lambda p: f"/reception/{p.entry_id}/match", RECEPTION_DESK),
+    "reception.close": Route("POST", lambda p: f"/reception/{p.entry_id}/close", RECEPTION_DESK),
+    "reception.discard": Route("POST", lambda p: f"/reception/{p.entry_id}/discard", RECEPTION_DESK),
+    "reception.reveal_contact": Route("POST", lambda p: f"/reception/{p.entry_id}/reveal-contact", PHONE_REVEALERS),
+    "reception.photo": Route(
+        "GET", lambda p: f"/reception/photos/{p.reception_photo_id}/view", RECEPTION_PHOTO_VIEWERS
+    ),
+    "reception.register": Route("GET", lambda p: f"/reception/register?project={p.id}", RECEPTION_READERS),
+    "reception.register_xlsx": Route("GET", lambda p: f"/reception/register.xlsx?project={p.id}", RECEPTION_READERS),
+    # -- reception public rows --
+    "owner_contact.form": Route("GET", lambda p: f"/contact/{p.code}", PUBLIC, project_bound=False),
+    "owner_contact.thanks": Route("GET", lambda p: f"/contact/{p.code}/thanks", PUBLIC, project_bound=False),
+    "owner_contact.status": Route("GET", lambda p: f"/contact/status/{p.owner_status_token}", PUBLIC, project_bound=False),
+    "reception.poster": Route("GET", lambda p: f"/reception/poster?project={p.id}", POSTER_PRINTERS),
+    # -- reception registers rows --
+    "reception.start_praise": Route("GET", lambda p: f"/reception/{p.register_entry_id}/start/praise", REGISTER_DESK),
+    "reception.start_suggestion": Route(
+        "GET", lambda p: f"/reception/{p.register_entry_id}/start/suggestion", REGISTER_DESK
+    ),
+    "reception.start_lost_property": Route(
+        "GET", lambda p: f"/reception/{p.register_entry_id}/start/lost-property", REGISTER_DESK
+    ),
+    "reception.praises": Route("GET", lambda p: f"/reception/praises?project={p.id}", REGISTER_READERS),
+    "reception.praise": Route("GET", lambda p: f"/reception/praises/{p.praise_id}", REGISTER_READERS),
+    "reception.praise_verify": Route("POST", lambda p: f"/reception/praises/{p.praise_id}/verify", PRAISE_CHECKERS),
+    "reception.praise_credit": Route("POST", lambda p: f"/reception/praises/{p.praise_id}/credit", PRAISE_CHECKERS),
+    "reception.suggestion": Route("GET", lambda p: f"/reception/suggestions/{p.suggestion_id}", REGISTER_READERS),
+    "reception.suggestion_answer": Route(
+        "POST", lambda p: f"/reception/suggestions/{p.suggestion_id}/answer", SUGGESTION_ANSWERERS
+    ),
+    "reception.found_items": Route("GET", lambda p: f"/reception/lost-property?project={p.id}", REGISTER_READERS),
+    "reception.found_item_new": Route("GET", lambda p: "/reception/lost-property/new", REGISTER_DESK, project_bound=False),
+    "reception.found_item": Route("GET", lambda p: f"/reception/lost-property/{p.found_item_id}", REGISTER_READERS),
+    "reception.found_item_claim": Route(
+        "POST", lambda p: f"/reception/lost-property/{p.found_item_id}/claim", REGISTER_DESK
+    ),
+    "reception.found_item_hand_over": Route(
+        "POST", lambda p: f"/reception/lost-property/{p.found_item_id}/hand-over", REGISTER_DESK
+    ),
+    "reception.major_events": Route("GET", lambda p: f"/reception/events?project={p.id}", REGISTER_READERS),
+    "reception.major_event_new": Route("GET", lambda p: "/reception/events/new", EVENT_RECORDERS, project_bound=False),
+    "reception.major_event": Route("GET", lambda p: f"/reception/events/{p.major_event_id}", REGISTER_READERS),
+    "reception.major_event_update": Route(
+        "POST", lambda p: f"/reception/events/{p.major_event_id}/update", EVENT_RECORDERS
+    ),
+    "reception.major_event_close": Route("POST", lambda p: f"/reception/events/{p.major_event_id}/close", EVENT_RECORDERS),
 }
 
 REFUSED = {403, 404}
@@ -334,6 +436,44 @@ def _service_catalogue(session, world, key: str, project: Project, department: D
     return item.id, clearance.id, rental.id
 
 
+def _reception_follow_ups(session, world, key: str, project: Project, department: Department) -> tuple[int, int, int]:
+    """-- reception follow-ups rows --: an entry not yet routed (for the start pages), a
+    return slip with the developer and a work order dispatched to the world department."""
+
+    def user(role: str) -> User:
+        return session.scalar(sa.select(User).where(User.username == world.users[(role, key)]))
+
+    receptionist = user("receptionist")
+    ids = world.projects[key]
+    fresh = factories.make_reception_entry(session, project, receptionist, unit_id=ids.unit_id, owner_id=ids.owner_id)
+    slip_entry = factories.make_reception_entry(session, project, receptionist, unit_id=ids.unit_id, owner_id=ids.owner_id)
+    slip = factories.make_return_slip(session, slip_entry, receptionist)
+    order_entry = factories.make_reception_entry(session, project, receptionist, unit_id=ids.unit_id, owner_id=ids.owner_id)
+    order = factories.make_work_order(session, order_entry, receptionist, department)
+    return fresh.id, slip.id, order.id
+
+
+def _reception_registers(session, world, key: str, project: Project) -> tuple[int, int, int, int, int]:
+    """-- reception registers rows --: an entry not yet routed (for the start pages), a praise
+    waiting to be checked, a suggestion with the PM, an item held and an open event."""
+
+    def user(role: str) -> User:
+        return session.scalar(sa.select(User).where(User.username == world.users[(role, key)]))
+
+    receptionist = user("receptionist")
+    ids = world.projects[key]
+
+    def entry():
+        return factories.make_reception_entry(session, project, receptionist, unit_id=ids.unit_id, owner_id=ids.owner_id)
+
+    fresh = entry()
+    praise = factories.make_praise(session, entry(), receptionist)
+    suggestion = factories.make_suggestion(session, entry(), receptionist)
+    item = factories.make_found_item(session, project, receptionist)
+    event = factories.make_major_event(session, project, receptionist)
+    return fresh.id, praise.id, suggestion.id, item.id, event.id
+
+
 def _arrange(app, world):
     """Per project: a notification to its PM, and a staff member with one grant whom the
     admin routes act on (not one of the users signing in here)."""
@@ -366,6 +506,23 @@ def _arrange(app, world):
             ids.service_item_id, ids.clearance_id, ids.rental_id = _service_catalogue(
                 db.session, world, key, project, department
             )
+            # -- reception follow-ups rows --
+            ids.follow_up_entry_id, ids.return_slip_id, ids.work_order_id = _reception_follow_ups(
+                db.session, world, key, project, department
+            )
+            # -- reception ledger rows --
+            entry = factories.make_reception_entry(
+                db.session, project, receptionist, owner_id=ids.owner_id, unit_id=ids.unit_id
+            )
+            ids.entry_id = entry.id
+            ids.reception_photo_id = factories.make_reception_photos(
+                db.session, entry, receptionist, store_from_app(app)
+            )[0].id
+            # -- reception registers rows --
+            (ids.register_entry_id, ids.praise_id, ids.suggestion_id, ids.found_item_id,
+             ids.major_event_id) = _reception_registers(db.session, world, key, project)
+            # -- reception public rows --
+            ids.owner_status_token = factories.make_owner_request(db.session, project).public_token
         db.session.commit()
 
 

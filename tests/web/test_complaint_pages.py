@@ -193,7 +193,7 @@ def test_cmp05_minor_complaint_through_the_pages_commit_start_extension_answer_c
         moved = _complaint(app, complaint_id).resolution_due_at
         assert to_local(moved).strftime("%Y-%m-%dT%H:%M") == wanted
 
-        response = _act(client, app, complaint_id, "answer", {"answer": "已更换灯具并致歉", "measures": "维修部更换"})
+        response = _act(client, app, complaint_id, "answer", {"answer": "已更换灯具并致歉", "measures": "维修部更换", "cause": "巡查漏报", "responsible_person": "维修部张某"})
         assert response.status_code == 303
         assert _complaint(app, complaint_id).status == "awaiting_callback"
 

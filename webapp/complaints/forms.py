@@ -86,8 +86,14 @@ CALLBACK_METHOD_LABELS = {"visit": _l("Visit"), "phone": _l("Phone call")}
 #: QA's verification of a corrective action (CMP-09)
 VERIFICATION_LABELS = {"effective": _l("Effective"), "not_effective": _l("Not effective")}
 
+#: RCP-04: how the ledger's channels (webapp.reception.rules.Channel) read on a complaint
+CHANNEL_FROM_RECEPTION = {"visit": "visit", "phone": "phone", "letter": "letter", "email": "online", "qr_form": "online"}
+
+
 class ComplaintForm(FlaskForm):
     submission_key = HiddenField(default=new_key)
+    #: RCP-04: the ledger entry this complaint is started from (complaints.new?entry=<id>)
+    entry_id = HiddenField(filters=[optional_int])
     project_id = SelectField(_l("Project"), coerce=optional_int, validate_choice=False)
     channel = RadioField(_l("Channel"), default="visit", validate_choice=False)
     event_time = local_datetime_field(_l("When it happened"))
@@ -127,6 +133,17 @@ class ComplaintForm(FlaskForm):
         self.channel.choices = label_choices(CHANNEL_LABELS)
         self.complaint_class.choices = label_choices(CLASS_LABELS)
         self.invalid_reason.choices = label_choices(INVALID_REASON_LABELS)
+
+    def fill_from_entry(self, entry) -> None:
+        """RCP-04: what the desk already wrote in the ledger, carried over to be completed.
+        The contact as given stays out of the page (a phone, EST-03): the operation
+        carries it over when the field is left empty."""
+        self.entry_id.data = entry.id
+        self.description.data = entry.content
+        self.channel.data = CHANNEL_FROM_RECEPTION.get(entry.channel, self.channel.data)
+        if entry.unit is not None:
+            self.unit_query.data = entry.unit.label
+            self.owner_choice.data = f"{entry.unit_id}:{entry.owner_id or ''}"
 
     def flags(self) -> dict[str, bool]:
         return {
@@ -197,11 +214,19 @@ class AnswerForm(ActionForm):
     responsible_person = StringField(_l("Person responsible"), validators=[Length(max=100)], filters=[strip])
     supervisor_apologised = BooleanField(_l("The department supervisor apologised"))
     criticised = BooleanField(_l("The person is criticised in a notice"))
+    utility_follow_up = text_area(2, _l("Taken up with the utility, and the outcome"))
     still_open = BooleanField(_l("Interim answer: handling goes on"))
 
 
 class ResolveForm(ActionForm):
+    """Completing after an interim answer: what RCP-05 asks on record may be added now."""
+
     measures = text_area(2, _l("Measures taken"))
+    cause = StringField(_l("Cause found"), validators=[Length(max=200)], filters=[strip])
+    responsible_person = StringField(_l("Person responsible"), validators=[Length(max=100)], filters=[strip])
+    supervisor_apologised = BooleanField(_l("The department supervisor apologised"))
+    criticised = BooleanField(_l("The person is criticised in a notice"))
+    utility_follow_up = text_area(2, _l("Taken up with the utility, and the outcome"))
 
 
 class InvalidForm(ActionForm):

@@ -18,7 +18,6 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import has_request_context, url_for
-from flask_babel import gettext as _gettext
 
 from webapp.complaints import rules
 from webapp.complaints.models import (
@@ -30,6 +29,7 @@ from webapp.complaints.models import (
 )
 from webapp.complaints.rules import ComplaintClass, ComplaintStatus
 from webapp.core import audit, idempotency, notify
+from webapp.core.i18n import gettext
 from webapp.core.numbering import next_number
 from webapp.core.rulekit import N_, RuleViolation, clean_text
 from webapp.estate.models import Occupancy, Owner, Unit
@@ -44,6 +44,9 @@ from webapp.org.rules import (
     is_allowed,
     is_allowed_for_department,
 )
+from webapp.reception import operations as reception
+from webapp.reception import rules as reception_rules
+from webapp.reception.models import ReceptionEntry
 
 #: work item kinds, one per duty
 COMMIT = "complaint_commit"
@@ -89,13 +92,6 @@ def _link(complaint: Complaint) -> str:
     return f"/complaints/{complaint.id}"
 
 
-def gettext(msgid: str, **params: Any) -> str:
-    """Titles in the acting user's language (the msgid outside a request)."""
-    if has_request_context():
-        return _gettext(msgid, **params)
-    return msgid % params if params else msgid
-
-
 def may_handle(grants, complaint: Complaint) -> bool:
     """A project-wide role holding HANDLE_COMPLAINT (PM, PM assistant, CS supervisor),
     or the supervisor of the department complained about."""
@@ -114,6 +110,10 @@ def _holds_role(actor: User, roles, project_id: int) -> bool:
         role in roles and (grant_project is None or grant_project == project_id)
         for role, grant_project, _ in actor.grants
     )
+
+
+def _roles_in(actor: User, project_id: int) -> list[str]:
+    return [role for role, grant_project, _ in actor.grants if grant_project is None or grant_project == project_id]
 
 
 def _move(complaint: Complaint, target: ComplaintStatus) -> str:
@@ -258,6 +258,9 @@ def record_complaint(
     values: dict[str, Any],
     now: datetime,
     submission_key: str | None,
+    *,
+    received_at: datetime | None = None,
+    received_by_id: int | None = None,
 ) -> tuple[Complaint, bool]:
     """CMP-01/03/04: record a complaint with its confirmed class and start its clocks;
     a repeat of `submission_key` returns the first one.
@@ -266,6 +269,10 @@ def record_complaint(
     event_place, complained_department_id, complained_person, complained_user_id,
     description, owner_request, owner_contact, owner_id, unit_id, channel, requested_at,
     desk_apologised, supervisor_apology_required, municipal_cause.
+
+    `received_at` / `received_by_id`: when and by whom the owner's complaint reached the
+    centre, when that was before this record (a reception entry); every clock starts
+    then. By default: `now` and the actor.
     """
     _require(actor, Permission.RECORD_COMPLAINT, project.id)
     body = fingerprint(values)
@@ -331,12 +338,12 @@ def record_complaint(
         owner_id=owner.id if owner else None,
         unit_id=unit.id if unit else None,
         channel=values.get("channel") or None,
-        received_at=now,
-        received_by_id=actor.id,
+        received_at=received_at or now,
+        received_by_id=received_by_id or actor.id,
         requested_at=requested_at,
-        commitment_due_at=rules.commitment_due(cls, now),
-        handling_start_due_at=rules.handling_start_due(cls, now, requested_at),
-        resolution_due_at=rules.resolution_due(cls, now),
+        commitment_due_at=rules.commitment_due(cls, received_at or now),
+        handling_start_due_at=rules.handling_start_due(cls, received_at or now, requested_at),
+        resolution_due_at=rules.resolution_due(cls, received_at or now),
         desk_apologised=bool(values.get("desk_apologised")),
         supervisor_apology_required=bool(values.get("supervisor_apology_required")),
         municipal_cause=bool(values.get("municipal_cause")),
@@ -351,6 +358,41 @@ def record_complaint(
         _open_capa(session, complaint, now)
     idempotency.remember(session, submission_key, actor.id, complaint, body)
     return complaint, True
+
+
+def record_complaint_from_entry(
+    session: so.Session,
+    actor: User,
+    project: Project,
+    entry: ReceptionEntry,
+    values: dict[str, Any],
+    now: datetime,
+    submission_key: str | None,
+) -> tuple[Complaint, bool]:
+    """RCP-04 (篇3 §4.6) 投诉: the complaint a ledger entry classified as a complaint starts,
+    recorded and linked to the entry in one step (the caller commits both or neither).
+    Its clocks start when the owner contacted the centre (the entry's time), and whoever
+    received the owner then received the complaint; the contact the owner gave is kept
+    unless the form names another. Refused, before anything is written,
+    unless the actor may route the project's entries and the entry is still new; a repeat
+    of `submission_key` returns the first complaint."""
+    _require(actor, Permission.ROUTE_OWNER_CONTACTS, entry.project_id)
+    if entry.project_id != project.id:
+        raise RuleViolation(N_("Not found in this project."))
+    values = {**values, "reception_entry_id": entry.id, "owner_contact": values.get("owner_contact") or entry.contact}
+    earlier = idempotency.previous(session, submission_key, actor.id, fingerprint(values))
+    if earlier is not None:
+        return session.get(Complaint, earlier.entity_id), False
+    kind = reception_rules.FollowUp.COMPLAINT.value
+    reception_rules.check_route(entry.status, reception_rules.Category.COMPLAINT.value, kind)
+    complaint, created = record_complaint(
+        session, actor, project, values, now, submission_key,
+        received_at=entry.received_at, received_by_id=entry.received_by_id,
+    )
+    reception.classify(
+        session, actor, entry, reception_rules.Category.COMPLAINT.value, kind, now, follow_up_record=complaint
+    )
+    return complaint, created
 
 
 _COMMIT_TITLES = {
@@ -653,7 +695,8 @@ def answer_owner(
 ) -> Complaint:
     """The answer to the owner (major: stops the 2-day clock). `resolved` (default) also
     completes the handling, which stops the minor/important clock and waits for the
-    call-back; otherwise the complaint stays answered while work goes on."""
+    call-back; otherwise the complaint stays answered while work goes on. Completing
+    needs what RCP-05 asks on record (_record_findings)."""
     _require_handler(actor, complaint)
     answer = _text(answer, "answer", N_("Write down the answer given to the owner."))
     before = _move(complaint, ComplaintStatus.ANSWERED)
@@ -661,13 +704,10 @@ def answer_owner(
         rules.check_transition(ComplaintStatus.ANSWERED, ComplaintStatus.AWAITING_CALLBACK, complaint.complaint_class)
     complaint.answer = answer
     complaint.answered_at = now
-    complaint.measures = _text(measures, "measures", None) or complaint.measures
-    complaint.cause = _text(cause, "cause", None, 200) or complaint.cause
-    complaint.responsible_person = _text(responsible_person, "responsible_person", None, 100) or complaint.responsible_person
-    if supervisor_apologised and complaint.supervisor_apologised_at is None:
-        complaint.supervisor_apologised_at = now
-    complaint.criticised = complaint.criticised or bool(criticised)
-    complaint.utility_follow_up = _text(utility_follow_up, "utility_follow_up", None) or complaint.utility_follow_up
+    _record_findings(
+        complaint, now, complete=resolved, measures=measures, cause=cause, responsible_person=responsible_person,
+        supervisor_apologised=supervisor_apologised, criticised=criticised, utility_follow_up=utility_follow_up,
+    )
     notify.close_work(session, entity=complaint, kind=HANDLE, done_by_id=actor.id)
     if resolved:
         _finish_handling(complaint, now)
@@ -694,11 +734,27 @@ def answer_owner(
     return complaint
 
 
-def resolve(session: so.Session, actor: User, complaint: Complaint, measures: str | None, now: datetime) -> Complaint:
-    """An answered complaint's handling is complete: on to the call-back."""
+def resolve(
+    session: so.Session,
+    actor: User,
+    complaint: Complaint,
+    measures: str | None,
+    now: datetime,
+    *,
+    cause: str | None = None,
+    responsible_person: str | None = None,
+    supervisor_apologised: bool = False,
+    criticised: bool = False,
+    utility_follow_up: str | None = None,
+) -> Complaint:
+    """An answered complaint's handling is complete: on to the call-back. What RCP-05
+    asks on record may be added now (_record_findings)."""
     _require_handler(actor, complaint)
     before = _move(complaint, ComplaintStatus.AWAITING_CALLBACK)
-    complaint.measures = _text(measures, "measures", None) or complaint.measures
+    _record_findings(
+        complaint, now, complete=True, measures=measures, cause=cause, responsible_person=responsible_person,
+        supervisor_apologised=supervisor_apologised, criticised=criticised, utility_follow_up=utility_follow_up,
+    )
     _finish_handling(complaint, now)
     audit.record(
         session, complaint, "complaint_resolved", actor_id=actor.id, from_state=before, to_state=complaint.status
@@ -708,14 +764,54 @@ def resolve(session: so.Session, actor: User, complaint: Complaint, measures: st
     return complaint
 
 
+def _record_findings(
+    complaint: Complaint,
+    now: datetime,
+    *,
+    complete: bool,
+    measures: str | None,
+    cause: str | None,
+    responsible_person: str | None,
+    supervisor_apologised: bool,
+    criticised: bool,
+    utility_follow_up: str | None,
+) -> None:
+    """What the handler found and did (篇3 §4.7 c–e), added to what is on record (an empty
+    field keeps the earlier value); `complete`: the handling ends now, so RCP-05's
+    findings must all be there (rules.check_handling_complete)."""
+    complaint.measures = _text(measures, "measures", None) or complaint.measures
+    complaint.cause = _text(cause, "cause", None, 200) or complaint.cause
+    complaint.responsible_person = _text(responsible_person, "responsible_person", None, 100) or complaint.responsible_person
+    if supervisor_apologised and complaint.supervisor_apologised_at is None:
+        complaint.supervisor_apologised_at = now
+    complaint.criticised = complaint.criticised or bool(criticised)
+    complaint.utility_follow_up = _text(utility_follow_up, "utility_follow_up", None) or complaint.utility_follow_up
+    if complete:
+        rules.check_handling_complete(
+            complaint.complaint_class,
+            municipal_cause=complaint.municipal_cause,
+            utility_follow_up=complaint.utility_follow_up,
+            cause=complaint.cause,
+            responsible_person=complaint.responsible_person,
+            supervisor_apology_required=complaint.supervisor_apology_required,
+            supervisor_apologised=complaint.supervisor_apologised_at is not None,
+        )
+
+
 def _finish_handling(complaint: Complaint, now: datetime) -> None:
     complaint.status = ComplaintStatus.AWAITING_CALLBACK.value
     complaint.resolved_at = now
 
 
 def _open_callback(session, complaint: Complaint) -> None:
+    """CMP-07: the desk calls back; a serious case criticised in a notice, a leader (RCP-05)."""
     _open_for_roles(
-        session, complaint, CALLBACK, DESK_ROLES, _title(complaint, gettext("Call the owner back")), None
+        session,
+        complaint,
+        CALLBACK,
+        rules.callback_roles(complaint.criticised, DESK_ROLES),
+        _title(complaint, gettext("Call the owner back")),
+        None,
     )
 
 
@@ -797,6 +893,7 @@ def record_callback(
         or may_handle(actor.grants, complaint)
     ):
         raise NotPermitted()
+    rules.check_callback_caller(complaint.criticised, _roles_in(actor, complaint.project_id))
     if method not in ("visit", "phone"):
         raise RuleViolation(N_("Choose a visit or a phone call."), field="method")
     if satisfaction not in {s.value for s in rules.Satisfaction}:

@@ -619,3 +619,62 @@ def analysis_to_remind(moment: datetime, cutoff_day: int = DEFAULT_CUTOFF_DAY) -
 def analysis_dedupe_key(project_id: int, period_start: date) -> str:
     """One reminder per project and period, however often the sweep runs."""
     return f"complaint-analysis:{project_id}:{period_start.isoformat()}"
+
+
+# ---------------------------------------------------------------------------- RCP-05 reception duties (篇3 §4.7)
+
+#: §4.7 e: a serious case (通报批评) is called back by a leader (有关领导及时回访), not the
+#: desk: the PM or the PM's assistant (§4.7 b names them as the ones who come out to explain)
+LEADER_CALLBACK_ROLES = ("pm", "pm_assistant")
+
+
+def check_handling_complete(
+    complaint_class: str,
+    *,
+    municipal_cause: bool,
+    utility_follow_up: str | None,
+    cause: str | None,
+    responsible_person: str | None,
+    supervisor_apology_required: bool,
+    supervisor_apologised: bool,
+) -> None:
+    """RCP-05 (篇3 §4.7 c–e): what must be on record before the handling of a valid
+    complaint is complete (an interim answer needs none of it yet):
+
+    * c) caused by municipal water, power, gas, roads, post or telecoms: what was taken up
+      with the utility and its outcome (交涉, 决不允许推托了事);
+    * d) any other cause is the centre's own: the cause found and the person responsible
+      (查出原因和责任人);
+    * e) about service attitude or quality: the department supervisor has apologised.
+
+    An invalid complaint is explained and forwarded instead (CMP-06)."""
+    if ComplaintClass(complaint_class) is ComplaintClass.INVALID:
+        return
+    if municipal_cause:
+        if not (utility_follow_up or "").strip():
+            raise RuleViolation(
+                N_("Write down what was taken up with the utility and the outcome."), field="utility_follow_up"
+            )
+    else:
+        if not (cause or "").strip():
+            raise RuleViolation(N_("Write down the cause found."), field="cause")
+        if not (responsible_person or "").strip():
+            raise RuleViolation(N_("Name the person responsible."), field="responsible_person")
+    if supervisor_apology_required and not supervisor_apologised:
+        raise RuleViolation(
+            N_("The department supervisor must apologise to the owner first."), field="supervisor_apologised"
+        )
+
+
+def callback_roles(criticised: bool, desk_roles: Iterable[str]) -> tuple[str, ...]:
+    """Who calls the owner back (CMP-07): the desk, or for a serious case criticised in a
+    notice a leader (RCP-05, §4.7 e)."""
+    return LEADER_CALLBACK_ROLES if criticised else tuple(desk_roles)
+
+
+def check_callback_caller(criticised: bool, caller_roles: Iterable[str]) -> None:
+    """RCP-05 (§4.7 e): a complaint criticised in a notice is called back by a leader."""
+    if criticised and not set(caller_roles) & set(LEADER_CALLBACK_ROLES):
+        raise RuleViolation(
+            N_("The person was criticised in a notice: the project manager or the assistant calls the owner back.")
+        )

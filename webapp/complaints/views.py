@@ -14,10 +14,11 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal, gettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from webapp.complaints import operations, rules
 from webapp.complaints.forms import (
@@ -55,7 +56,7 @@ from webapp.core.clock import now as clock_now
 from webapp.core.forms import department_choices, local_input
 from webapp.core.htmx import render, wants_fragment
 from webapp.core.rulekit import N_, RuleViolation
-from webapp.core.web import local_time
+from webapp.core.web import local_time, message
 from webapp.estate import queries as estate_queries
 from webapp.estate.labels import relation_label
 from webapp.estate.models import Unit
@@ -64,6 +65,9 @@ from webapp.org.access import NotPermitted, can
 from webapp.org.labels import role_label
 from webapp.org.models import Department, Project, RoleAssignment, User
 from webapp.org.rules import Permission, Role, is_allowed
+from webapp.reception import operations as reception_operations
+from webapp.reception import rules as reception_rules
+from webapp.reception.models import ReceptionEntry
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 
@@ -295,7 +299,36 @@ def _new_form(projects: list[Project]) -> ComplaintForm:
     return form
 
 
-def _render_new(form: ComplaintForm, projects, status: int = 200):
+def _entry_to_route(entry_id: int | None, projects: list[Project]) -> ReceptionEntry | None:
+    """RCP-04: the ledger entry a complaint is started from (?entry=, then the hidden
+    field): another project's is not found (404); routing it needs the desk's permission
+    there and the right to record complaints (403)."""
+    if entry_id is None:
+        return None
+    entry = db.session.scalars(
+        sa.select(ReceptionEntry)
+        .where(ReceptionEntry.id == entry_id)
+        .options(so.joinedload(ReceptionEntry.unit).joinedload(Unit.building), so.selectinload(ReceptionEntry.photos))
+    ).first()
+    if entry is None:
+        abort(404)
+    if entry.project_id not in {p.id for p in projects} or not can(Permission.ROUTE_OWNER_CONTACTS, entry.project_id):
+        abort(403)
+    return entry
+
+
+def _entry_refusal(entry: ReceptionEntry) -> str | None:
+    """Why the entry cannot start a complaint (already routed…), in the reader's language."""
+    try:
+        reception_rules.check_route(
+            entry.status, reception_rules.Category.COMPLAINT.value, reception_rules.FollowUp.COMPLAINT.value
+        )
+    except RuleViolation as exc:
+        return message(exc)
+    return None
+
+
+def _render_new(form: ComplaintForm, projects, status: int = 200, entry: ReceptionEntry | None = None):
     suggestion = rules.suggest_class(**form.flags())
     if not form.complaint_class.data:
         form.complaint_class.data = suggestion.complaint_class.value
@@ -313,6 +346,8 @@ def _render_new(form: ComplaintForm, projects, status: int = 200):
         suggestion=suggestion,
         picker=picker,
         picker_project=ids[0] if len(ids) == 1 else None,
+        entry=entry,
+        origin=reception_origin(entry) if entry is not None else None,
     ), status
 
 
@@ -348,21 +383,32 @@ def new():
     if not projects:
         abort(403)
     form = _new_form(projects)
+    entry_id = request.args.get("entry", type=int) if request.method == "GET" else form.entry_id.data
+    entry = _entry_to_route(entry_id, projects)
+    if entry is not None:  # RCP-04: the entry's project, the only one the form offers
+        projects = [p for p in projects if p.id == entry.project_id]
+        form = _new_form(projects)
     if request.method == "GET":
-        return _render_new(form, projects)
+        if entry is None:
+            return _render_new(form, projects)
+        form.fill_from_entry(entry)
+        refusal = _entry_refusal(entry)
+        if refusal:
+            form.form_errors.append(refusal)
+        return _render_new(form, projects, 422 if refusal else 200, entry)
     if request.form.get("suggest"):  # "suggest again" from the flags, nothing saved
         form.complaint_class.data = None
         form.invalid_reason.data = None
-        return _render_new(form, projects)
+        return _render_new(form, projects, entry=entry)
     if request.form.get("find_owner"):  # the owner picker's search without scripts, nothing saved
         form.owner_choice.data = ""
-        return _render_new(form, projects)
+        return _render_new(form, projects, entry=entry)
     if not form.validate_on_submit():
-        return _render_new(form, projects, 422)
+        return _render_new(form, projects, 422, entry)
     project = projects[0] if len(projects) == 1 else next((p for p in projects if p.id == form.project_id.data), None)
     if project is None:
         form.project_id.errors = [gettext("Choose the project.")]
-        return _render_new(form, projects, 422)
+        return _render_new(form, projects, 422, entry)
     suggested = rules.suggest_class(**form.flags()).complaint_class.value
     values = form.values(suggested)
     now = clock_now()
@@ -370,9 +416,14 @@ def new():
         # resolved before recording: the ids are part of the submission's fingerprint
         _link_owner(form, project, values)
         for attempt in range(3):
-            complaint, created = operations.record_complaint(
-                db.session, current_user, project, values, now, form.submission_key.data
-            )
+            if entry is None:
+                complaint, created = operations.record_complaint(
+                    db.session, current_user, project, values, now, form.submission_key.data
+                )
+            else:
+                complaint, created = operations.record_complaint_from_entry(
+                    db.session, current_user, project, entry, values, now, form.submission_key.data
+                )
             if not created:
                 return redirect(url_for("complaints.detail", complaint_id=complaint.id), code=303)
             try:
@@ -381,15 +432,21 @@ def new():
                 db.session.rollback()
                 if attempt == 2:
                     raise
+                entry = _entry_to_route(entry.id, projects) if entry is not None else None
                 continue
             break
     except NotPermitted:
         db.session.rollback()
         abort(403)
+    except StaleDataError:  # another desk routed the entry at the same moment
+        db.session.rollback()
+        entry = _entry_to_route(entry.id, projects) if entry is not None else None
+        form.form_errors.append(gettext("This entry has already been routed."))
+        return _render_new(form, projects, 422, entry)
     except RuleViolation as exc:
         db.session.rollback()
         field_error(form, exc, _NEW_ALIASES)
-        return _render_new(form, projects, 422)
+        return _render_new(form, projects, 422, entry)
     flash(gettext("Complaint %(number)s recorded.", number=complaint.number), "success")
     return redirect(url_for("complaints.detail", complaint_id=complaint.id), code=303)
 
@@ -492,7 +549,9 @@ def _actions(c: Complaint) -> dict[str, bool]:
         "invalid": _may_desk(c)
         and not valid
         and s in (ComplaintStatus.COMMITTED, ComplaintStatus.EXPLAINED, ComplaintStatus.FORWARDED),
-        "callback": _may_desk(c) and s is ComplaintStatus.AWAITING_CALLBACK,
+        "callback": _may_desk(c)
+        and s is ComplaintStatus.AWAITING_CALLBACK
+        and (not c.criticised or _holds_role(rules.LEADER_CALLBACK_ROLES, c.project_id)),
         "capa": _may_capa(c) and capa is not None and capa.recorded_at is None,
         "capa_verify": _may_verify_capa(c) and capa is not None and capa.recorded_at is not None,
         "mark_major": _may_mark_major(c) and valid and s is not ComplaintStatus.CLOSED,
@@ -581,11 +640,25 @@ def detail(complaint_id: int):
     return _render_detail(complaint)
 
 
+def reception_origin(entry: ReceptionEntry | None) -> SimpleNamespace | None:
+    """RCP-04: the ledger entry a record was started from, as its page shows it: the
+    number, its page when built, and the photos this user may open (evidence travels with
+    the matter, it is never uploaded again)."""
+    if entry is None:
+        return None
+    from webapp.reception.views import may_see_photo
+
+    link = url_for("reception.detail", entry_id=entry.id) if "reception.detail" in current_app.view_functions else None
+    photos = [p for p in entry.photos if may_see_photo(p)] if "reception.photo" in current_app.view_functions else []
+    return SimpleNamespace(number=entry.number, link=link, photos=photos, contact=entry.contact)
+
+
 def _render_detail(complaint: Complaint, forms: dict | None = None, status: int = 200, conflict: str | None = None):
     context = _panel_context(complaint, forms, conflict)
     if wants_fragment():
         return render_template("complaints/_status_panel.html", **context), status, {"Vary": "HX-Request"}
     context["events"] = _readable_events(audit.timeline(db.session, complaint), complaint)
+    context["origin"] = reception_origin(reception_operations.started_by(db.session, complaint))
     return render_template("complaints/detail.html", **context), status, {"Vary": "HX-Request"}
 
 
@@ -695,6 +768,7 @@ def answer(complaint_id: int):
             responsible_person=form.responsible_person.data,
             supervisor_apologised=bool(form.supervisor_apologised.data),
             criticised=bool(form.criticised.data),
+            utility_follow_up=form.utility_follow_up.data,
         )
 
     return _act(complaint_id, "answer", _may_handle, do, gettext("Answer recorded."))
@@ -703,7 +777,18 @@ def answer(complaint_id: int):
 @bp.post("/<int:complaint_id>/resolve")
 def resolve(complaint_id: int):
     def do(c, form, now):
-        operations.resolve(db.session, current_user, c, form.measures.data, now)
+        operations.resolve(
+            db.session,
+            current_user,
+            c,
+            form.measures.data,
+            now,
+            cause=form.cause.data,
+            responsible_person=form.responsible_person.data,
+            supervisor_apologised=bool(form.supervisor_apologised.data),
+            criticised=bool(form.criticised.data),
+            utility_follow_up=form.utility_follow_up.data,
+        )
 
     return _act(complaint_id, "resolve", _may_handle, do, gettext("Handling completed."))
 

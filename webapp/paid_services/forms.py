@@ -41,6 +41,8 @@ class OrderForm(FlaskForm):
 
     submission_key = HiddenField(default=new_key)
     project_id = HiddenField(filters=[optional_int])
+    #: RCP-04: the ledger entry this order is started from (paid_services.new?entry=<id>)
+    entry_id = HiddenField(filters=[optional_int])
     #: the estate's owner picker: the words typed and the radio button picked
     unit_query = StringField(_l("Owner's unit"), validators=[Length(max=100)], filters=[strip])
     owner_choice = StringField(validators=[Length(max=40)], filters=[strip])
@@ -50,6 +52,17 @@ class OrderForm(FlaskForm):
     cautions = text_area(2, _l("Cautions"))
     key_authorised = BooleanField(_l("The owner leaves a key at the service centre and authorises entry with it"))
     key_note = StringField(_l("Where the key is and who hands it over"), validators=[Length(max=200)], filters=[strip])
+
+    def fill_from_entry(self, entry) -> None:
+        """RCP-04 / SVC-02: what the desk already wrote in the ledger, carried over: the
+        owner and unit and the request in the owner's words. The contact as given stays
+        out of the page (a phone, EST-03): the operation carries it over when the field
+        is left empty."""
+        self.entry_id.data = entry.id
+        self.requirements.data = entry.content
+        if entry.unit is not None:
+            self.unit_query.data = entry.unit.label
+            self.owner_choice.data = f"{entry.unit_id}:{entry.owner_id or ''}"
 
     def values(self) -> dict:
         """What the operation takes, but for the unit, the owner and the lines."""

@@ -16,11 +16,11 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import has_request_context, url_for
-from flask_babel import gettext as _gettext
 
 from webapp.core import audit, idempotency, notify
 from webapp.core.clock import local_date, to_local
 from webapp.core.clock import now as clock_now
+from webapp.core.i18n import gettext
 from webapp.core.media import MediaStore
 from webapp.core.numbering import next_number
 from webapp.core.rulekit import N_, RuleViolation, clean_text
@@ -45,6 +45,9 @@ from webapp.paid_services.models import (
     ServiceSignature,
 )
 from webapp.paid_services.rules import Checklist, RentalStatus, ServiceStatus, Step
+from webapp.reception import operations as reception
+from webapp.reception import rules as reception_rules
+from webapp.reception.models import ReceptionEntry
 
 #: work item kinds, one per duty
 PRICE_DECISION = "service_price_decision"
@@ -110,13 +113,6 @@ del _name, _label
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-def gettext(msgid: str, **params: Any) -> str:
-    """Titles in the acting user's language (the msgid outside a request)."""
-    if has_request_context():
-        return _gettext(msgid, **params)
-    return msgid % params if params else msgid
 
 
 def _url(endpoint: str, fallback: str, **values: Any) -> str:
@@ -513,6 +509,29 @@ def register_order(session: so.Session, actor: User, project: Project, values: M
     )
     idempotency.remember(session, submission_key, actor.id, order, body)
     return order, True
+
+
+def register_order_from_entry(session: so.Session, actor: User, project: Project, entry: ReceptionEntry,
+                              values: Mapping[str, Any], now: datetime,
+                              submission_key: str | None) -> tuple[ServiceOrder, bool]:
+    """RCP-04 (篇3 §4.6) 服务 / SVC-02: the order a ledger entry classified as a service
+    request starts, registered and linked to the entry in one step (the caller commits
+    both or neither); the contact the owner gave is kept unless the form names another.
+    Refused, before anything is written, unless the actor may route the
+    project's entries and the entry is still new; a repeat of `submission_key` returns the
+    first order."""
+    _require(actor, Permission.ROUTE_OWNER_CONTACTS, entry.project_id)
+    if entry.project_id != project.id:
+        raise RuleViolation(N_("Not found in this project."))
+    values = {**values, "reception_entry_id": entry.id, "contact": values.get("contact") or entry.contact}
+    earlier = idempotency.previous(session, submission_key, actor.id, fingerprint(values))
+    if earlier is not None:
+        return session.get(ServiceOrder, earlier.entity_id), False
+    kind = reception_rules.FollowUp.SERVICE_ORDER.value
+    reception_rules.check_route(entry.status, reception_rules.Category.SERVICE.value, kind)
+    order, created = register_order(session, actor, project, values, now, submission_key)
+    reception.classify(session, actor, entry, reception_rules.Category.SERVICE.value, kind, now, follow_up_record=order)
+    return order, created
 
 
 # ---------------------------------------------------------------------------- SVC-03 clearance and dispatch

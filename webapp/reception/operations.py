@@ -17,9 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app, has_request_context, url_for
-from flask_babel import gettext as _gettext
 
 from webapp.core import audit, idempotency, notify
+from webapp.core.i18n import gettext
 from webapp.core.numbering import next_number
 from webapp.core.rulekit import N_, RuleViolation, clean_text
 from webapp.estate.models import Occupancy, Owner, Unit
@@ -41,6 +41,8 @@ audit.ACTION_LABELS.update(
         "reception_routed": N_("classified the contact and started its follow-up"),
         "reception_closed": N_("closed out the entry"),
         "reception_discarded": N_("discarded the entry"),
+        "reception_matched": N_("matched the contact to the unit and owner"),
+        "reception_contact_revealed": N_("phone revealed"),
     }
 )
 audit.FIELD_LABELS.setdefault("category", N_("Category"))
@@ -50,13 +52,6 @@ def _link(entry: ReceptionEntry) -> str:
     if has_request_context() and "reception.detail" in current_app.view_functions:
         return url_for("reception.detail", entry_id=entry.id)
     return f"/reception/{entry.id}"
-
-
-def gettext(msgid: str, **params: Any) -> str:
-    """Titles in the acting user's language (the msgid outside a request)."""
-    if has_request_context():
-        return _gettext(msgid, **params)
-    return msgid % params if params else msgid
 
 
 def _in_project(session: so.Session, model, record_id: int | None, project_id: int, field: str):
@@ -94,9 +89,13 @@ def log_entry(
     submission_key: str | None,
 ) -> tuple[ReceptionEntry, bool]:
     """RCP-01: log an owner's contact; the receiving staff member and the time are the
-    actor and `now`. With a category in `values` the entry is routed in the same step
-    (the desk's usual case, which needs ROUTE_OWNER_CONTACTS); without one it waits in
-    the ledger for the desk. A repeat of `submission_key` returns the first entry.
+    actor and `now`. A repeat of `submission_key` returns the first entry.
+
+    An entry is never open without the record its follow-up started: a category in
+    `values` (the desk's choice, which needs ROUTE_OWNER_CONTACTS) routes the entry here
+    only for a note, which has no record; any other follow-up is started on its own
+    page, which routes the entry with the record (`classify(..., follow_up_record=)`).
+    Until then the entry waits in the ledger as new, and the desk's work lists it.
 
     `values`: channel, owner_id, unit_id, contact, content, and optionally category and
     follow_up."""
@@ -143,15 +142,20 @@ def log_entry(
     session.add(entry)
     session.flush()
     audit.record(session, entry, "reception_logged", actor_id=actor.id, to_state=entry.status, note=channel)
-    if category is not None:
-        classify(session, actor, entry, category, values.get("follow_up") or None, now)
+    follow_up = values.get("follow_up") or None
+    if category is not None and follow_up == FollowUp.NOTE.value:
+        classify(session, actor, entry, category, follow_up, now)
     else:
-        _ask_desk_to_route(session, entry)
+        # the desk starting the follow-up right away needs no message about it; the work
+        # item keeps the entry in sight should the start page be left unfinished
+        ask_desk_to_route(session, entry, tell_desk=category is None)
     idempotency.remember(session, submission_key, actor.id, entry, body)
     return entry, True
 
 
-def _ask_desk_to_route(session: so.Session, entry: ReceptionEntry) -> None:
+def ask_desk_to_route(session: so.Session, entry: ReceptionEntry, *, tell_desk: bool = True) -> None:
+    """An entry waiting as new: a work item for the desk and, unless the desk itself is
+    starting the follow-up, a notice to every receptionist (an owner's QR form too)."""
     what = gettext("Owner contact: classify it and start its follow-up")
     title = f"{entry.number} · {what}"[:200]
     notify.open_work(
@@ -163,6 +167,8 @@ def _ask_desk_to_route(session: so.Session, entry: ReceptionEntry) -> None:
         entity=entry,
         assignee_role=DESK_ROLES[0],
     )
+    if not tell_desk:
+        return
     notify.notify(
         session,
         _users_with_roles(session, entry.project_id, DESK_ROLES),
@@ -171,6 +177,36 @@ def _ask_desk_to_route(session: so.Session, entry: ReceptionEntry) -> None:
         link=_link(entry),
         dedupe_key=f"reception:{entry.id}:route",
     )
+
+
+def match_owner(
+    session: so.Session, actor: User, entry: ReceptionEntry, unit_id: int | None, owner_id: int | None, now: datetime
+) -> ReceptionEntry:
+    """An owner's QR form names the unit as typed (reported_unit); before routing, the
+    desk links the entry to the unit and person on record."""
+    _require(actor, Permission.ROUTE_OWNER_CONTACTS, entry.project_id)
+    if LedgerStatus(entry.status) is not LedgerStatus.NEW:
+        raise RuleViolation(N_("This entry has already been routed."))
+    unit = _in_project(session, Unit, unit_id, entry.project_id, "unit")
+    if unit is None:
+        raise RuleViolation(N_("Choose the unit."), field="unit")
+    owner = _in_project(session, Owner, owner_id, entry.project_id, "owner")
+    if owner is not None:
+        owner_unit_ids = set(session.scalars(sa.select(Occupancy.unit_id).where(Occupancy.owner_id == owner.id)))
+        if unit.id not in owner_unit_ids:
+            raise RuleViolation(N_("This person is not recorded at the chosen unit."), field="owner")
+    entry.unit_id = unit.id
+    entry.owner_id = owner.id if owner else None
+    matched = " · ".join(part for part in (unit.label, owner.name if owner else None) if part)
+    note = f"{entry.reported_unit} → {matched}" if entry.reported_unit else matched
+    audit.record(session, entry, "reception_matched", actor_id=actor.id, note=note)
+    return entry
+
+
+def reveal_contact(session: so.Session, actor: User, entry: ReceptionEntry) -> None:
+    """EST-03: the entry's full phone numbers, shown on purpose and written to its history."""
+    _require(actor, Permission.REVEAL_PHONE, entry.project_id)
+    audit.record(session, entry, "reception_contact_revealed", actor_id=actor.id)
 
 
 # ---------------------------------------------------------------------------- RCP-02..04 routing
@@ -217,11 +253,30 @@ def link_follow_up(entry: ReceptionEntry, record: Any) -> None:
     entry.follow_up_id = record.id
 
 
+def started_by(session: so.Session, record: Any) -> ReceptionEntry | None:
+    """The entry whose follow-up `record` is (a complaint, an order…), with its photos in
+    the same query; None when the record was not started from the ledger."""
+    return (
+        session.scalars(
+            sa.select(ReceptionEntry)
+            .where(ReceptionEntry.follow_up_type == record.__tablename__, ReceptionEntry.follow_up_id == record.id)
+            .options(so.joinedload(ReceptionEntry.photos))
+        )
+        .unique()
+        .first()
+    )
+
+
 #: the follow-up records whose status decides closing out, by table name; slices whose
 #: follow-ups are not built yet add themselves here
 FOLLOW_UP_MODELS: dict[str, str] = {
     "complaints": "webapp.complaints.models:Complaint",
     "service_orders": "webapp.paid_services.models:ServiceOrder",
+    "praises": "webapp.reception.models:Praise",
+    "suggestions": "webapp.reception.models:Suggestion",
+    "found_items": "webapp.reception.models:FoundItem",
+    "return_slips": "webapp.reception.models:ReturnSlip",
+    "repair_work_orders": "webapp.reception.models:RepairWorkOrder",
 }
 
 
@@ -238,6 +293,24 @@ def follow_up_status(session: so.Session, entry: ReceptionEntry) -> str | None:
         return None
     model = _follow_up_model(entry.follow_up_type)
     return session.scalar(sa.select(model.status).where(model.id == entry.follow_up_id))
+
+
+def follow_up_statuses(session: so.Session, entries: list[ReceptionEntry]) -> dict[int, str]:
+    """The status of each entry's follow-up record, by entry id: one query per kind of
+    record among `entries`, however many entries (a list page's batch load)."""
+    wanted: dict[str, dict[int, list[int]]] = {}
+    for entry in entries:
+        if entry.follow_up_type in FOLLOW_UP_MODELS and entry.follow_up_id is not None:
+            wanted.setdefault(entry.follow_up_type, {}).setdefault(entry.follow_up_id, []).append(entry.id)
+    statuses: dict[int, str] = {}
+    for table, by_record in sorted(wanted.items()):
+        model = _follow_up_model(table)
+        for record_id, status in session.execute(
+            sa.select(model.id, model.status).where(model.id.in_(list(by_record)))
+        ):
+            for entry_id in by_record[record_id]:
+                statuses[entry_id] = status
+    return statuses
 
 
 # ---------------------------------------------------------------------------- RCP-08 closing out

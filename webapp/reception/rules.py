@@ -55,7 +55,7 @@ from enum import StrEnum
 from operator import attrgetter
 from typing import TypeVar
 
-from webapp.core.clock import end_of_day, local_date
+from webapp.core.clock import end_of_day, local_date, local_midnight
 from webapp.core.rulekit import N_, RuleViolation, clean_text
 
 # ---------------------------------------------------------------------------- RCP-01/02 what is logged
@@ -342,6 +342,26 @@ def check_reason(reason: str | None) -> str:
     return clean_text(reason, "reason", N_("Give the reason."), REMARK_LIMIT)
 
 
+def check_developer_receiver(name: str | None) -> str:
+    """RCP-03: a sent slip names who at the developer's after-sales team took it, so CS
+    knows whom to chase."""
+    return clean_text(name, "received_by", N_("Write down who at the developer's team received the slip."), 100)
+
+
+def needs_chase_reminder(status: str, chase_due_at: datetime | None, last_chased_at: datetime | None,
+                         now: datetime) -> bool:
+    """RCP-03 督促落实: CS is reminded of a slip past its date once a local day, however
+    often the sweep runs."""
+    if chase_due_at is None or not needs_chasing(status, chase_due_at, now):
+        return False
+    return last_chased_at is None or local_date(last_chased_at) < local_date(now)
+
+
+def chase_reminder_key(slip_id: int, now: datetime) -> str:
+    """One reminder per slip and local day: the dedupe key of its notices."""
+    return f"return_slip:{slip_id}:chase:{local_date(now):%Y%m%d}"
+
+
 # ---------------------------------------------------------------------------- RCP-04 repair work order
 
 
@@ -414,6 +434,33 @@ def check_callback(method: str | None, owner_response: str | None) -> str:
 def status_after_callback(fixed: bool) -> WorkOrderStatus:
     """Fixed → called back; not fixed → back to maintenance for another round."""
     return WorkOrderStatus.CALLED_BACK if fixed else WorkOrderStatus.DISPATCHED
+
+
+def check_work_order(unit_id: int | None, location: str | None, problem: str | None) -> str:
+    """What maintenance needs to find and fix it: where (the unit, or a common area) and
+    the problem. Returns the trimmed problem."""
+    if unit_id is None and not (location or "").strip():
+        raise RuleViolation(N_("Choose the unit or say where the problem is."), field="location")
+    clean_text(location, "location", None, 200)
+    return clean_text(problem, "problem", N_("Describe what needs repairing."), CONTENT_LIMIT)
+
+
+def check_callback_fixed(fixed: bool | None) -> bool:
+    """A call-back ends in a plain answer: fixed, or back to maintenance."""
+    if fixed is None:
+        raise RuleViolation(N_("Say whether the owner confirmed it is fixed."), field="fixed")
+    return fixed
+
+
+def work_order_due(status: str, done_due_at: datetime | None, callback_due_at: datetime | None) -> datetime | None:
+    """The clock of the order's current step: the repair while dispatched, the call-back
+    once done; none after."""
+    current = WorkOrderStatus(status)
+    if current is WorkOrderStatus.DISPATCHED:
+        return done_due_at
+    if current is WorkOrderStatus.DONE:
+        return callback_due_at
+    return None
 
 
 # ---------------------------------------------------------------------------- RCP-04 praise, suggestion
@@ -690,6 +737,34 @@ def check_event_close(status: str, kind: str, values: dict[str, str | None]) -> 
     _check_event_fields(values, EVENT_REQUIRED_FIELDS[EventKind(kind)] + EVENT_CLOSING_FIELDS)
 
 
+def check_event_open(status: str) -> None:
+    """Handling and follow-up are filled in while the record is open; a closed one stays
+    as it was signed off."""
+    if EventStatus(status) is not EventStatus.OPEN:
+        raise RuleViolation(N_("This event record is closed."))
+
+
+# ---------------------------------------------------------------------------- the registers by month
+
+
+def register_month_of(moment: datetime) -> date:
+    """The first day of the local calendar month a moment falls in: the month the praise
+    list and the events register show it under."""
+    return local_date(moment).replace(day=1)
+
+
+def shift_month(month_of: date, months: int) -> date:
+    """The first day of the month `months` before (negative) or after `month_of`."""
+    index = month_of.year * 12 + month_of.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def register_bounds(month_of: date) -> tuple[datetime, datetime]:
+    """A calendar month as UTC instants: [the 1st 00:00 local, the next month's 1st 00:00 local)."""
+    first = month_of.replace(day=1)
+    return local_midnight(first), local_midnight(shift_month(first, 1))
+
+
 # ---------------------------------------------------------------------------- the owners' QR form
 
 
@@ -834,6 +909,70 @@ def public_view(
 ) -> PublicView:
     return PublicView(reference, Category(category), public_status(ledger_status, follow_up_is_done),
                       local_date(received_at))
+
+
+#: the words of 业主接待记录表 (§4.4). An owner's choice is written into the entry's text
+#: in these words: it is the desk's record, the same whatever the reader's language, and
+#: the entry's category stays empty until a receptionist confirms it by routing
+CATEGORY_WORDS: dict[Category, str] = {
+    Category.AFTER_SALES: "售后",
+    Category.REPAIR: "报修",
+    Category.COMPLAINT: "投诉",
+    Category.SERVICE: "服务",
+    Category.PRAISE: "表扬",
+    Category.SUGGESTION: "建议",
+    Category.OTHER: "其它",
+}
+_CHOSEN_PREFIX = re.compile(r"^【(\w{2})】")
+
+
+def follow_up_done_for_owner(follow_up: str | None, follow_up_status: str | None) -> bool:
+    """Whether the owner's status page may say "done" before the entry is closed out: once
+    the record the entry started is finished. A note has no record: the matter is done
+    for the owner only when the desk closes the entry out saying how it was settled."""
+    if follow_up is None or FollowUp(follow_up) is FollowUp.NOTE:
+        return False
+    return follow_up_done(follow_up, follow_up_status)
+
+
+def owner_request_content(request: OwnerRequest) -> str:
+    """The entry's text for an owner's QR form: "【报修】电梯坏了"."""
+    return f"【{CATEGORY_WORDS[request.category]}】{request.description}"
+
+
+def owner_chosen_category(content: str | None) -> Category | None:
+    """What the owner chose on the QR form, read back from owner_request_content's text
+    (the status page shows it until the desk routes the entry)."""
+    match = _CHOSEN_PREFIX.match(content or "")
+    if match is None:
+        return None
+    return next((c for c, word in CATEGORY_WORDS.items() if word == match.group(1)), None)
+
+
+_UNIT_SEPARATORS = re.compile(r"[\s\-_.,/\\·、，。()（）#＃]+")
+_BUILDING_WORDS = re.compile(r"号楼|幢|座|号栋")
+_UNIT_SUFFIX = re.compile(r"(室|号|房)$")
+
+
+def unit_text_key(text: str | None) -> str:
+    """A typed unit reduced to what identifies it: full-width characters made plain,
+    separators dropped, 号楼/幢/座 read as 栋, a trailing 室/号 dropped, so "3号楼 1502室"
+    and "3栋1502" compare equal. A dash is dropped, not read as 栋: "3-1502" stays apart."""
+    plain = "".join(chr(ord(c) - 0xFEE0) if "！" <= c <= "～" else c for c in (text or ""))
+    key = _UNIT_SEPARATORS.sub("", plain.lower())
+    key = _BUILDING_WORDS.sub("栋", key)
+    return _UNIT_SUFFIX.sub("", key)
+
+
+def match_unit(unit_text: str | None, units: Iterable[tuple[int, str, str]]) -> int | None:
+    """The unit an owner typed, among (unit_id, building name, unit number): only when
+    exactly one unit reads the same (unit_text_key); anything doubtful stays for the desk
+    to match."""
+    wanted = unit_text_key(unit_text)
+    if not wanted:
+        return None
+    found = {unit_id for unit_id, building, number in units if unit_text_key(f"{building}{number}") == wanted}
+    return found.pop() if len(found) == 1 else None
 
 
 # ---------------------------------------------------------------------------- spam without a captcha

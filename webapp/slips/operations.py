@@ -16,9 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import has_request_context, url_for
-from flask_babel import gettext as _gettext
 
 from webapp.core import audit, idempotency, notify
+from webapp.core.i18n import gettext
 from webapp.core.numbering import next_number
 from webapp.core.rulekit import N_, RuleViolation, clean_text
 from webapp.estate.models import Facility, Occupancy, Owner, Unit
@@ -70,11 +70,6 @@ def _link(slip: Slip) -> str:
     if has_request_context():
         return url_for("slips.detail", slip_id=slip.id)
     return f"/slips/{slip.id}"
-
-
-def gettext(msgid: str) -> str:
-    """Work item titles in the acting user's language (the msgid outside a request)."""
-    return _gettext(msgid) if has_request_context() else msgid
 
 
 def may_rectify(grants, slip: Slip) -> bool:

@@ -14,31 +14,20 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy.orm as so
-from flask import current_app, has_app_context
 from werkzeug.datastructures import FileStorage
 
-from webapp.config import Config
 from webapp.core.clock import to_local
-from webapp.core.media import (
-    MediaError,
-    MediaStore,
-    check_and_reencode,
-    current_transaction,
-    delete_files,
-    delete_unless_committed,
-    new_key,
-    watermark,
+from webapp.core.media import MediaStore
+from webapp.core.photo_uploads import (  # noqa: F401  (re-exported for callers of this module)
+    MAX_PHOTOS_PER_UPLOAD,
+    TOO_MANY_PHOTOS,
+    VARIANTS,
+    attach_images,
+    variant_key,
 )
-from webapp.core.rulekit import N_
 from webapp.slips.models import Slip, SlipPhoto
 
-#: photos of one kind in one submission (the filing form's camera input takes up to six)
-MAX_PHOTOS_PER_UPLOAD = 6
 KINDS = ("report", "after")
-#: what the photo route serves: the thumbnail, the watermarked copy, the clean original
-VARIANTS = ("thumb", "view", "original")
-
-TOO_MANY_PHOTOS = N_("At most %(limit)s photos at a time.")
 
 
 # --- what the watermark says ----------------------------------------------------------------
@@ -66,27 +55,6 @@ def photo_lines(slip: Slip, actor, now: datetime) -> list[str]:
 # --- attaching ------------------------------------------------------------------------------
 
 
-def _uploads(files: Iterable[FileStorage | None]) -> list[FileStorage]:
-    """The files actually chosen: a form with no photo still sends an empty part."""
-    return [f for f in files if f is not None and f.filename]
-
-
-def _rewind(upload: FileStorage) -> None:
-    try:
-        if upload.stream.seekable():
-            upload.stream.seek(0)
-    except (AttributeError, OSError, ValueError):
-        pass
-
-
-def _limits() -> tuple[int, int]:
-    config = current_app.config if has_app_context() else {}
-    return (
-        int(config.get("MEDIA_MAX_UPLOAD_BYTES", Config.MEDIA_MAX_UPLOAD_BYTES)),
-        int(config.get("MEDIA_MAX_PIXELS", Config.MEDIA_MAX_PIXELS)),
-    )
-
-
 def attach_photos(
     session: so.Session,
     slip: Slip,
@@ -105,69 +73,22 @@ def attach_photos(
     """
     if kind not in KINDS:
         raise ValueError(f"unknown photo kind {kind!r}")
-    uploads = _uploads(files)
-    if not uploads:
-        return []
-    if len(uploads) > MAX_PHOTOS_PER_UPLOAD:
-        raise MediaError(TOO_MANY_PHOTOS, field="photos", limit=MAX_PHOTOS_PER_UPLOAD)
 
-    max_bytes, max_pixels = _limits()
-    processed = []
-    for number, upload in enumerate(uploads, start=1):
-        _rewind(upload)  # a caller retrying after a rollback passes the same uploads again
-        # one byte more than allowed is enough to know the file is too large
-        data = upload.stream.read(max_bytes + 1)
-        try:
-            processed.append(check_and_reencode(data, max_bytes=max_bytes, max_pixels=max_pixels))
-        except MediaError as exc:
-            exc.field = "photos"
-            exc.params.setdefault("number", number)  # which of the photos, for a view that says so
-            raise
+    def row(image, keys: dict[str, str]) -> SlipPhoto:
+        return SlipPhoto(
+            project_id=slip.project_id,
+            slip_id=slip.id,
+            kind=kind,
+            original_key=keys["original"],
+            thumbnail_key=keys["thumbnail"],
+            watermarked_key=keys["watermarked"],
+            width=image.width,
+            height=image.height,
+            sha256=image.sha256,
+            uploaded_by_id=actor.id,
+            uploaded_at=now,
+        )
 
-    lines = photo_lines(slip, actor, now)
-    transaction = current_transaction(session)
-    saved: list[str] = []
-    photos: list[SlipPhoto] = []
-    try:
-        for image in processed:
-            keys = {}
-            for variant, data in (
-                ("original", image.original),
-                ("thumbnail", image.thumbnail),
-                ("watermarked", watermark(image.original, lines)),
-            ):
-                key = new_key()
-                store.save(key, data)
-                saved.append(key)
-                keys[variant] = key
-            photo = SlipPhoto(
-                project_id=slip.project_id,
-                slip_id=slip.id,
-                kind=kind,
-                original_key=keys["original"],
-                thumbnail_key=keys["thumbnail"],
-                watermarked_key=keys["watermarked"],
-                width=image.width,
-                height=image.height,
-                sha256=image.sha256,
-                uploaded_by_id=actor.id,
-                uploaded_at=now,
-            )
-            session.add(photo)
-            photos.append(photo)
-    except BaseException:
-        delete_files(store, saved)
-        for photo in photos:
-            session.expunge(photo)
-        raise
-    delete_unless_committed(session, store, saved, transaction)
-    return photos
-
-
-def variant_key(photo: SlipPhoto, variant: str) -> str:
-    """The storage key of one variant; KeyError for anything else."""
-    return {
-        "thumb": photo.thumbnail_key,
-        "view": photo.watermarked_key,
-        "original": photo.original_key,
-    }[variant]
+    return attach_images(
+        session, files, lines=lambda: photo_lines(slip, actor, now), build_row=row, store=store
+    )
