@@ -49,7 +49,8 @@ def test_rcp01_qr_form_message_waits_in_the_ledger_and_the_desk_is_told(ctx, wor
     entry = _send(ctx)
     assert entry.number == "OWN-JD-20261125-0001"
     assert (entry.channel, entry.status, entry.received_by_id, entry.received_at) == ("qr_form", "new", None, NOW)
-    assert (entry.category, entry.follow_up) == (None, None)
+    # the owner's choice is kept for the status page; the desk confirms a category by routing
+    assert (entry.owner_category, entry.category, entry.follow_up) == ("repair", None, None)
     assert entry.content == "【报修】楼道灯不亮好几天了"
     assert (entry.unit_id, entry.reported_unit, entry.contact) == (world.own.unit_id, "own1栋1502", "13900002222")
     assert rules.is_status_token(entry.public_token)

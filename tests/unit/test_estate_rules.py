@@ -251,3 +251,12 @@ def test_est01_search_terms_split_on_spaces_and_are_bounded():
     assert search_terms("") == []
     assert len(search_terms("a b c d e f g")) == 5
     assert search_terms("x" * 80) == ["x" * 50]
+
+
+def test_est01_search_terms_split_a_building_written_together_with_its_unit():
+    assert search_terms("3栋1502") == ["3栋", "1502"]
+    assert search_terms("2号楼301 张") == ["2号楼", "301", "张"]
+    assert search_terms("B座1203") == ["B座", "1203"]
+    # a number before the building word, or a name, stays whole
+    assert search_terms("1502室") == ["1502室"]
+    assert search_terms("张栋梁") == ["张栋梁"]

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal, gettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -56,7 +56,7 @@ from webapp.core.clock import now as clock_now
 from webapp.core.forms import department_choices, local_input
 from webapp.core.htmx import render, wants_fragment
 from webapp.core.rulekit import N_, RuleViolation
-from webapp.core.web import local_time, message
+from webapp.core.web import local_time
 from webapp.estate import queries as estate_queries
 from webapp.estate.labels import relation_label
 from webapp.estate.models import Unit
@@ -67,6 +67,7 @@ from webapp.org.models import Department, Project, RoleAssignment, User
 from webapp.org.rules import Permission, Role, is_allowed
 from webapp.reception import operations as reception_operations
 from webapp.reception import rules as reception_rules
+from webapp.reception import starting
 from webapp.reception.models import ReceptionEntry
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
@@ -299,35 +300,6 @@ def _new_form(projects: list[Project]) -> ComplaintForm:
     return form
 
 
-def _entry_to_route(entry_id: int | None, projects: list[Project]) -> ReceptionEntry | None:
-    """RCP-04: the ledger entry a complaint is started from (?entry=, then the hidden
-    field): another project's is not found (404); routing it needs the desk's permission
-    there and the right to record complaints (403)."""
-    if entry_id is None:
-        return None
-    entry = db.session.scalars(
-        sa.select(ReceptionEntry)
-        .where(ReceptionEntry.id == entry_id)
-        .options(so.joinedload(ReceptionEntry.unit).joinedload(Unit.building), so.selectinload(ReceptionEntry.photos))
-    ).first()
-    if entry is None:
-        abort(404)
-    if entry.project_id not in {p.id for p in projects} or not can(Permission.ROUTE_OWNER_CONTACTS, entry.project_id):
-        abort(403)
-    return entry
-
-
-def _entry_refusal(entry: ReceptionEntry) -> str | None:
-    """Why the entry cannot start a complaint (already routed…), in the reader's language."""
-    try:
-        reception_rules.check_route(
-            entry.status, reception_rules.Category.COMPLAINT.value, reception_rules.FollowUp.COMPLAINT.value
-        )
-    except RuleViolation as exc:
-        return message(exc)
-    return None
-
-
 def _render_new(form: ComplaintForm, projects, status: int = 200, entry: ReceptionEntry | None = None):
     suggestion = rules.suggest_class(**form.flags())
     if not form.complaint_class.data:
@@ -347,7 +319,7 @@ def _render_new(form: ComplaintForm, projects, status: int = 200, entry: Recepti
         picker=picker,
         picker_project=ids[0] if len(ids) == 1 else None,
         entry=entry,
-        origin=reception_origin(entry) if entry is not None else None,
+        origin=starting.origin(entry),
     ), status
 
 
@@ -384,7 +356,10 @@ def new():
         abort(403)
     form = _new_form(projects)
     entry_id = request.args.get("entry", type=int) if request.method == "GET" else form.entry_id.data
-    entry = _entry_to_route(entry_id, projects)
+    # RCP-04: the ledger entry a complaint is started from, in a project where the user
+    # records complaints
+    routable = {p.id for p in projects}
+    entry = starting.entry_to_route(entry_id, routable) if entry_id is not None else None
     if entry is not None:  # RCP-04: the entry's project, the only one the form offers
         projects = [p for p in projects if p.id == entry.project_id]
         form = _new_form(projects)
@@ -392,7 +367,7 @@ def new():
         if entry is None:
             return _render_new(form, projects)
         form.fill_from_entry(entry)
-        refusal = _entry_refusal(entry)
+        refusal = starting.refusal(entry, reception_rules.Category.COMPLAINT, reception_rules.FollowUp.COMPLAINT)
         if refusal:
             form.form_errors.append(refusal)
         return _render_new(form, projects, 422 if refusal else 200, entry)
@@ -432,7 +407,7 @@ def new():
                 db.session.rollback()
                 if attempt == 2:
                     raise
-                entry = _entry_to_route(entry.id, projects) if entry is not None else None
+                entry = starting.entry_to_route(entry.id, routable) if entry is not None else None
                 continue
             break
     except NotPermitted:
@@ -440,7 +415,7 @@ def new():
         abort(403)
     except StaleDataError:  # another desk routed the entry at the same moment
         db.session.rollback()
-        entry = _entry_to_route(entry.id, projects) if entry is not None else None
+        entry = starting.entry_to_route(entry.id, routable) if entry is not None else None
         form.form_errors.append(gettext("This entry has already been routed."))
         return _render_new(form, projects, 422, entry)
     except RuleViolation as exc:
@@ -640,25 +615,12 @@ def detail(complaint_id: int):
     return _render_detail(complaint)
 
 
-def reception_origin(entry: ReceptionEntry | None) -> SimpleNamespace | None:
-    """RCP-04: the ledger entry a record was started from, as its page shows it: the
-    number, its page when built, and the photos this user may open (evidence travels with
-    the matter, it is never uploaded again)."""
-    if entry is None:
-        return None
-    from webapp.reception.views import may_see_photo
-
-    link = url_for("reception.detail", entry_id=entry.id) if "reception.detail" in current_app.view_functions else None
-    photos = [p for p in entry.photos if may_see_photo(p)] if "reception.photo" in current_app.view_functions else []
-    return SimpleNamespace(number=entry.number, link=link, photos=photos, contact=entry.contact)
-
-
 def _render_detail(complaint: Complaint, forms: dict | None = None, status: int = 200, conflict: str | None = None):
     context = _panel_context(complaint, forms, conflict)
     if wants_fragment():
         return render_template("complaints/_status_panel.html", **context), status, {"Vary": "HX-Request"}
     context["events"] = _readable_events(audit.timeline(db.session, complaint), complaint)
-    context["origin"] = reception_origin(reception_operations.started_by(db.session, complaint))
+    context["origin"] = starting.origin(reception_operations.started_by(db.session, complaint))
     return render_template("complaints/detail.html", **context), status, {"Vary": "HX-Request"}
 
 

@@ -239,6 +239,13 @@ def floor_groups(units: list, floor_of) -> list[tuple[int | None, list]]:
     return ordered
 
 
+#: where a building word written together with its unit number ends: "3栋1502", "2号楼301"
+_BUILDING_THEN_NUMBER = re.compile(r"(?<=[栋幢座楼])(?=\d)")
+
+
 def search_terms(query: str, *, limit: int = 5) -> list[str]:
-    """The words of a search box ("3栋 1502" → ["3栋", "1502"]), at most `limit`."""
-    return [word[:50] for word in (query or "").split() if word][:limit]
+    """The words of a search box ("3栋 1502" → ["3栋", "1502"]), at most `limit`. A unit
+    written the way owners write it, building and number together ("3栋1502"), is two
+    words too."""
+    words = [part for word in (query or "").split() for part in _BUILDING_THEN_NUMBER.split(word) if part]
+    return [word[:50] for word in words][:limit]

@@ -80,6 +80,7 @@ from webapp.paid_services.models import (
 from webapp.paid_services.rules import Checklist, ServiceStatus, Step
 from webapp.reception import operations as reception_operations
 from webapp.reception import rules as reception_rules
+from webapp.reception import starting
 from webapp.reception.models import ReceptionEntry
 
 bp = Blueprint("paid_services", __name__, url_prefix="/services")
@@ -308,35 +309,6 @@ def _offered_groups(project: Project, now: datetime) -> list[tuple[str, list]]:
     return [(names.get(department_id, ""), entries) for department_id, entries in groups.items()]
 
 
-def _entry_to_route(entry_id: int | None, projects: list[Project]) -> ReceptionEntry | None:
-    """RCP-04: the ledger entry an order is started from (?entry=, then the hidden field):
-    another project's is not found (404); routing it needs the desk's permission there
-    and the right to register orders (403)."""
-    if entry_id is None:
-        return None
-    entry = db.session.scalars(
-        sa.select(ReceptionEntry)
-        .where(ReceptionEntry.id == entry_id)
-        .options(so.joinedload(ReceptionEntry.unit).joinedload(Unit.building), so.selectinload(ReceptionEntry.photos))
-    ).first()
-    if entry is None:
-        abort(404)
-    if entry.project_id not in {p.id for p in projects} or not can(Permission.ROUTE_OWNER_CONTACTS, entry.project_id):
-        abort(403)
-    return entry
-
-
-def _entry_refusal(entry: ReceptionEntry) -> str | None:
-    """Why the entry cannot start an order (already routed…), in the reader's language."""
-    try:
-        reception_rules.check_route(
-            entry.status, reception_rules.Category.SERVICE.value, reception_rules.FollowUp.SERVICE_ORDER.value
-        )
-    except RuleViolation as exc:
-        return message(exc)
-    return None
-
-
 def _render_new(form: OrderForm, project: Project, projects: list[Project], status: int = 200, *,
                 chosen=(), typed=None, item_errors=None, lines_error=None, entry: ReceptionEntry | None = None):
     now = clock_now()
@@ -355,7 +327,7 @@ def _render_new(form: OrderForm, project: Project, projects: list[Project], stat
         lines_error=lines_error,
         picker=picker,
         earliest=to_local(now).strftime("%Y-%m-%dT%H:%M"),
-        origin=reception_origin(entry) if entry is not None else None,
+        origin=starting.origin(entry),
     ), status
 
 
@@ -392,7 +364,10 @@ def new():
     form = OrderForm()
     wanted = request.args.get("project", type=int) if request.method == "GET" else form.project_id.data
     entry_id = request.args.get("entry", type=int) if request.method == "GET" else form.entry_id.data
-    entry = _entry_to_route(entry_id, projects)
+    # RCP-04: the ledger entry an order is started from, in a project where the user
+    # registers orders
+    routable = {p.id for p in projects}
+    entry = starting.entry_to_route(entry_id, routable) if entry_id is not None else None
     if entry is not None:  # RCP-04: the entry's project, the only one the form offers
         projects = [p for p in projects if p.id == entry.project_id]
         wanted = entry.project_id
@@ -401,7 +376,7 @@ def new():
         if entry is None:
             return _render_new(form, project, projects)
         form.fill_from_entry(entry)
-        refusal = _entry_refusal(entry)
+        refusal = starting.refusal(entry, reception_rules.Category.SERVICE, reception_rules.FollowUp.SERVICE_ORDER)
         if refusal:
             form.form_errors.append(refusal)
         return _render_new(form, project, projects, 422 if refusal else 200, entry=entry)
@@ -454,7 +429,7 @@ def new():
                 if attempt == 2:
                     raise
                 if entry is not None:
-                    entry = keep["entry"] = _entry_to_route(entry.id, projects)
+                    entry = keep["entry"] = starting.entry_to_route(entry.id, routable)
                 continue
             break
     except NotPermitted:
@@ -463,7 +438,7 @@ def new():
     except StaleDataError:  # another desk routed the entry at the same moment
         db.session.rollback()
         if entry is not None:
-            keep["entry"] = _entry_to_route(entry.id, projects)
+            keep["entry"] = starting.entry_to_route(entry.id, routable)
         form.form_errors.append(gettext("This entry has already been routed."))
         return _render_new(form, project, projects, 422, **keep)
     except RuleViolation as exc:
@@ -695,25 +670,12 @@ def detail(order_id: int):
     return _render_detail(_viewable_order_or_404(order_id))
 
 
-def reception_origin(entry: ReceptionEntry | None) -> SimpleNamespace | None:
-    """RCP-04: the ledger entry an order was started from, as its page shows it: the
-    number, its page when built, and the photos this user may open (evidence travels with
-    the matter, it is never uploaded again)."""
-    if entry is None:
-        return None
-    from webapp.reception.views import may_see_photo
-
-    link = url_for("reception.detail", entry_id=entry.id) if "reception.detail" in current_app.view_functions else None
-    photos = [p for p in entry.photos if may_see_photo(p)] if "reception.photo" in current_app.view_functions else []
-    return SimpleNamespace(number=entry.number, link=link, photos=photos, contact=entry.contact)
-
-
 def _render_detail(order: ServiceOrder, forms: dict | None = None, status: int = 200, conflict: str | None = None):
     context = _panel_context(order, forms, conflict)
     if wants_fragment():
         return render_template("paid_services/_status_panel.html", **context), status, {"Vary": "HX-Request"}
     context.update(_detail_context(order))
-    context["origin"] = reception_origin(reception_operations.started_by(db.session, order))
+    context["origin"] = starting.origin(reception_operations.started_by(db.session, order))
     return render_template("paid_services/detail.html", **context), status, {"Vary": "HX-Request"}
 
 

@@ -19,17 +19,15 @@ Slips are read with VIEW_RECEPTION; an order also by the people of its departmen
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy.exc import IntegrityError
 from wtforms import HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import Length
 
@@ -52,9 +50,15 @@ from webapp.extensions import db
 from webapp.org.access import NotPermitted, can, permitted_projects
 from webapp.org.models import Department, Project, User
 from webapp.org.rules import DEPARTMENT_ROLES, Permission
-from webapp.reception import follow_ups, rules
+from webapp.reception import follow_ups, rules, starting
 from webapp.reception.models import ReceptionEntry, RepairRound, RepairWorkOrder, ReturnSlip
-from webapp.reception.rules import CallbackMethod, LedgerStatus, ReturnSlipStatus, WorkOrderStatus
+from webapp.reception.rules import (
+    CallbackMethod,
+    Category,
+    FollowUp,
+    ReturnSlipStatus,
+    WorkOrderStatus,
+)
 from webapp.reception.views import bp
 
 RETURN_SLIP_STATUS_LABELS = {
@@ -175,14 +179,6 @@ def _local_value(moment: datetime | None) -> datetime | None:
 # ---------------------------------------------------------------------------- starting from an entry
 
 
-def _entry_or_404(entry_id: int) -> ReceptionEntry:
-    return db.first_or_404(
-        sa.select(ReceptionEntry).where(ReceptionEntry.id == entry_id).options(
-            so.joinedload(ReceptionEntry.unit).joinedload(Unit.building), so.selectinload(ReceptionEntry.photos)
-        )
-    )
-
-
 def _unit_label(unit: Unit | None) -> str:
     return f"{unit.building.name} {unit.number}" if unit else ""
 
@@ -195,35 +191,6 @@ def _unit_choices(entry: ReceptionEntry) -> list[tuple]:
     return choices
 
 
-def _entry_link(entry: ReceptionEntry) -> str | None:
-    if "reception.detail" in current_app.view_functions:
-        return url_for("reception.detail", entry_id=entry.id)
-    return None
-
-
-def _started_record(entry: ReceptionEntry, table: str, endpoint: str, arg: str):
-    """A second submit of a start form lands on the record the first one started."""
-    if entry.follow_up_type == table and entry.follow_up_id is not None:
-        return redirect(url_for(endpoint, **{arg: entry.follow_up_id}), code=303)
-    return None
-
-
-def _save_started(create: Callable[[ReceptionEntry], object], entry_id: int):
-    """Run `create` on a fresh copy of the entry and commit; two numbers drawn at once
-    are drawn again."""
-    for attempt in range(3):
-        record = create(_entry_or_404(entry_id))
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            if attempt == 2:
-                raise
-            continue
-        return record
-    raise RuntimeError("unreachable")
-
-
 def _prefill_location(entry: ReceptionEntry) -> str | None:
     # an owner's QR form gives the unit as typed until the desk matches it
     return entry.reported_unit if entry.unit_id is None else None
@@ -231,17 +198,15 @@ def _prefill_location(entry: ReceptionEntry) -> str | None:
 
 def _render_start_slip(entry: ReceptionEntry, form: StartReturnSlipForm, status: int = 200):
     form.unit_id.choices = _unit_choices(entry)
-    return render_template("reception/return_slip_new.html", entry=entry, form=form, entry_link=_entry_link(entry),
+    return render_template("reception/return_slip_new.html", entry=entry, form=form,
                            send_due=rules.return_slip_send_due(clock_now())), status
 
 
 @bp.route("/<int:entry_id>/start/return-slip", methods=["GET", "POST"])
 def start_return_slip(entry_id: int):
     """RCP-03: after-sales → 物业返修联系单, drafted and the entry classified in one step."""
-    entry = _entry_or_404(entry_id)
-    if not can(Permission.ROUTE_OWNER_CONTACTS, entry.project_id):
-        abort(403)
-    started = _started_record(entry, ReturnSlip.__tablename__, "reception.return_slip", "slip_id")
+    entry = starting.entry_to_route(entry_id)
+    started = starting.started_record(entry, ReturnSlip.__tablename__, "reception.return_slip", "slip_id")
     if started is not None:
         return started
     form = StartReturnSlipForm()
@@ -249,23 +214,24 @@ def start_return_slip(entry_id: int):
         form.unit_id.data = entry.unit_id
         form.problem.data = entry.content
         form.location.data = _prefill_location(entry)
-        if entry.status != LedgerStatus.NEW.value:
-            form.form_errors.append(gettext("This entry has already been routed."))
-        return _render_start_slip(entry, form)
+        refusal = starting.refusal(entry, Category.AFTER_SALES, FollowUp.RETURN_SLIP)
+        if refusal:
+            form.form_errors.append(refusal)
+        return _render_start_slip(entry, form, 422 if refusal else 200)
     if not form.validate_on_submit():
         return _render_start_slip(entry, form, 422)
     values = {"unit_id": form.unit_id.data, "location": form.location.data, "problem": form.problem.data}
     try:
-        slip = _save_started(
-            lambda fresh: follow_ups.draft_return_slip(db.session, current_user, fresh, values, clock_now()), entry_id
-        )
+        slip = starting.commit_with_retry(lambda: follow_ups.draft_return_slip(
+            db.session, current_user, starting.entry_to_route(entry_id), values, clock_now()
+        ))
     except NotPermitted:
         db.session.rollback()
         abort(403)
     except RuleViolation as exc:
         db.session.rollback()
         field_error(form, exc, {"unit": "unit_id", "category": None, "follow_up": None})
-        return _render_start_slip(_entry_or_404(entry_id), form, 422)
+        return _render_start_slip(starting.entry_to_route(entry_id), form, 422)
     flash(gettext("Return-for-repair slip %(number)s drafted: hand it to the developer today.", number=slip.number),
           "success")
     return redirect(url_for("reception.return_slip", slip_id=slip.id), code=303)
@@ -279,17 +245,14 @@ def _render_start_order(entry: ReceptionEntry, form: StartWorkOrderForm, status:
     ).all()
     form.department_id.choices = [("", gettext("Choose the department"))] + [(d.id, d.name) for d in departments]
     form.unit_id.choices = _unit_choices(entry)
-    return render_template("reception/work_order_new.html", entry=entry, form=form,
-                           entry_link=_entry_link(entry)), status
+    return render_template("reception/work_order_new.html", entry=entry, form=form), status
 
 
 @bp.route("/<int:entry_id>/start/work-order", methods=["GET", "POST"])
 def start_work_order(entry_id: int):
     """RCP-04 报修 → dispatched to maintenance (by default), the entry classified in one step."""
-    entry = _entry_or_404(entry_id)
-    if not can(Permission.ROUTE_OWNER_CONTACTS, entry.project_id):
-        abort(403)
-    started = _started_record(entry, RepairWorkOrder.__tablename__, "reception.work_order", "order_id")
+    entry = starting.entry_to_route(entry_id)
+    started = starting.started_record(entry, RepairWorkOrder.__tablename__, "reception.work_order", "order_id")
     if started is not None:
         return started
     form = StartWorkOrderForm()
@@ -299,9 +262,10 @@ def start_work_order(entry_id: int):
         form.unit_id.data = entry.unit_id
         form.problem.data = entry.content
         form.location.data = _prefill_location(entry)
-        if entry.status != LedgerStatus.NEW.value:
-            form.form_errors.append(gettext("This entry has already been routed."))
-        return _render_start_order(entry, form)
+        refusal = starting.refusal(entry, Category.REPAIR, FollowUp.WORK_ORDER)
+        if refusal:
+            form.form_errors.append(refusal)
+        return _render_start_order(entry, form, 422 if refusal else 200)
     if not form.validate_on_submit():
         return _render_start_order(entry, form, 422)
     values = {
@@ -312,10 +276,9 @@ def start_work_order(entry_id: int):
         "agreed_at": local_input(form.agreed_at),
     }
     try:
-        order = _save_started(
-            lambda fresh: follow_ups.dispatch_work_order(db.session, current_user, fresh, values, clock_now()),
-            entry_id,
-        )
+        order = starting.commit_with_retry(lambda: follow_ups.dispatch_work_order(
+            db.session, current_user, starting.entry_to_route(entry_id), values, clock_now()
+        ))
     except NotPermitted:
         db.session.rollback()
         abort(403)
@@ -323,7 +286,7 @@ def start_work_order(entry_id: int):
         db.session.rollback()
         field_error(form, exc, {"department": "department_id", "unit": "unit_id", "category": None,
                                 "follow_up": None})
-        return _render_start_order(_entry_or_404(entry_id), form, 422)
+        return _render_start_order(starting.entry_to_route(entry_id), form, 422)
     flash(gettext("Work order %(number)s dispatched.", number=order.number), "success")
     return redirect(url_for("reception.work_order", order_id=order.id), code=303)
 
@@ -386,7 +349,6 @@ def _render_slip(slip: ReturnSlip, forms: dict | None = None, status: int = 200,
     if wants_fragment():
         return render_template("reception/_return_slip_panel.html", **context), status, {"Vary": "HX-Request"}
     context["events"] = audit.timeline(db.session, slip)
-    context["entry_link"] = _entry_link(slip.entry)
     context["drafter"] = db.session.get(User, slip.drafted_by_id)
     return render_template("reception/return_slip.html", **context), status, {"Vary": "HX-Request"}
 
@@ -543,7 +505,6 @@ def _render_order(order: RepairWorkOrder, forms: dict | None = None, status: int
     if wants_fragment():
         return render_template("reception/_work_order_panel.html", **context), status, {"Vary": "HX-Request"}
     context["events"] = audit.timeline(db.session, order)
-    context["entry_link"] = _entry_link(order.entry)
     return render_template("reception/work_order.html", **context), status, {"Vary": "HX-Request"}
 
 

@@ -21,13 +21,12 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app, has_request_context, url_for
 
 from webapp.core import audit, notify
 from webapp.core.clock import local_date, local_midnight, to_local
 from webapp.core.i18n import gettext
 from webapp.core.numbering import next_number
-from webapp.core.rulekit import N_, RuleViolation, clean_text
+from webapp.core.rulekit import N_, clean_text
 from webapp.estate.models import Unit
 from webapp.org.access import NotPermitted
 from webapp.org.access import check as _require
@@ -36,7 +35,7 @@ from webapp.org.queries import users_with_roles
 from webapp.org.rules import DESK_ROLES, DepartmentKind, Permission, Role, is_allowed_for_department
 from webapp.reception import rules
 from webapp.reception.models import ReceptionEntry, RepairRound, RepairWorkOrder, ReturnSlip
-from webapp.reception.operations import classify
+from webapp.reception.operations import classify, in_project, page_link
 from webapp.reception.rules import Category, FollowUp, ReturnSlipStatus, WorkOrderStatus
 
 #: work item kinds
@@ -66,32 +65,17 @@ audit.FIELD_LABELS.setdefault("developer_due_at", N_("Developer's due date"))
 audit.FIELD_LABELS.setdefault("chase_due_at", N_("Chase date"))
 
 
-def _link(endpoint: str, fallback: str, **values: int) -> str:
-    if has_request_context() and endpoint in current_app.view_functions:
-        return url_for(endpoint, **values)
-    return fallback
-
-
 def slip_link(slip: ReturnSlip) -> str:
-    return _link("reception.return_slip", f"/reception/return-slips/{slip.id}", slip_id=slip.id)
+    return page_link("reception.return_slip", f"/reception/return-slips/{slip.id}", slip_id=slip.id)
 
 
 def order_link(order: RepairWorkOrder) -> str:
-    return _link("reception.work_order", f"/reception/work-orders/{order.id}", order_id=order.id)
+    return page_link("reception.work_order", f"/reception/work-orders/{order.id}", order_id=order.id)
 
 
 def _when(moment: datetime | None) -> str | None:
     """A date on the timeline, as the desk reads it (Asia/Shanghai)."""
     return to_local(moment).strftime("%Y-%m-%d %H:%M") if moment else None
-
-
-def _in_project(session: so.Session, model, record_id: int | None, project_id: int, field: str):
-    if record_id is None:
-        return None
-    found = session.scalar(sa.select(model).where(model.id == record_id, model.project_id == project_id))
-    if found is None:
-        raise RuleViolation(N_("Not found in this project."), field=field)
-    return found
 
 
 def _tell_desk(session: so.Session, record, kind: str, title: str, link: str, due_at: datetime | None,
@@ -125,7 +109,7 @@ def draft_return_slip(
 
     `values`: unit_id, location, problem."""
     _require(actor, Permission.ROUTE_OWNER_CONTACTS, entry.project_id)
-    unit = _in_project(session, Unit, values.get("unit_id"), entry.project_id, "unit")
+    unit = in_project(session, Unit, values.get("unit_id"), entry.project_id, "unit")
     problem = rules.check_return_slip(unit.id if unit else None, values.get("location"), values.get("problem"))
     project = session.get(Project, entry.project_id)
     slip = ReturnSlip(
@@ -373,10 +357,10 @@ def dispatch_work_order(
 
     `values`: department_id, unit_id, location, problem, agreed_at (aware datetime or None)."""
     _require(actor, Permission.ROUTE_OWNER_CONTACTS, entry.project_id)
-    department = _in_project(session, Department, values.get("department_id"), entry.project_id, "department")
+    department = in_project(session, Department, values.get("department_id"), entry.project_id, "department")
     agreed_at = values.get("agreed_at")
     rules.check_dispatch(department.id if department else None, agreed_at, now)
-    unit = _in_project(session, Unit, values.get("unit_id"), entry.project_id, "unit")
+    unit = in_project(session, Unit, values.get("unit_id"), entry.project_id, "unit")
     problem = rules.check_work_order(unit.id if unit else None, values.get("location"), values.get("problem"))
     project = session.get(Project, entry.project_id)
     order = RepairWorkOrder(

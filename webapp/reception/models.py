@@ -68,6 +68,9 @@ class ReceptionEntry(Versioned, ProjectScoped, Base):
     public_token: so.Mapped[str | None] = so.mapped_column(sa.String(40))
     #: the unit as an owner typed it on the QR form ("3栋1502") until the desk matches it
     reported_unit: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    #: the rules.Category an owner chose on the QR form; `category` stays empty until the
+    #: desk confirms one by routing the entry
+    owner_category: so.Mapped[str | None] = so.mapped_column(sa.String(20))
 
     received_by: so.Mapped[User | None] = so.relationship(foreign_keys=[received_by_id])  # noqa: F821
     routed_by: so.Mapped[User | None] = so.relationship(foreign_keys=[routed_by_id])  # noqa: F821

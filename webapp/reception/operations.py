@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app, has_request_context, url_for
+from flask import has_request_context, url_for
 
 from webapp.core import audit, idempotency, notify
 from webapp.core.i18n import gettext
@@ -48,13 +48,18 @@ audit.ACTION_LABELS.update(
 audit.FIELD_LABELS.setdefault("category", N_("Category"))
 
 
+def page_link(endpoint: str, path: str, **ids: int) -> str:
+    """The link a work item or notice carries to a reception page: `path` where no request
+    builds the URL (the scheduled jobs)."""
+    return url_for(endpoint, **ids) if has_request_context() else path
+
+
 def _link(entry: ReceptionEntry) -> str:
-    if has_request_context() and "reception.detail" in current_app.view_functions:
-        return url_for("reception.detail", entry_id=entry.id)
-    return f"/reception/{entry.id}"
+    return page_link("reception.detail", f"/reception/{entry.id}", entry_id=entry.id)
 
 
-def _in_project(session: so.Session, model, record_id: int | None, project_id: int, field: str):
+def in_project(session: so.Session, model, record_id: int | None, project_id: int, field: str):
+    """The unit, owner, department… a step names, refused when it is another project's."""
     if record_id is None:
         return None
     found = session.scalar(sa.select(model).where(model.id == record_id, model.project_id == project_id))
@@ -111,8 +116,8 @@ def log_entry(
     category = values.get("category") or None
     if category is not None:
         _require(actor, Permission.ROUTE_OWNER_CONTACTS, project.id)
-    unit = _in_project(session, Unit, values.get("unit_id"), project.id, "unit")
-    owner = _in_project(session, Owner, values.get("owner_id"), project.id, "owner")
+    unit = in_project(session, Unit, values.get("unit_id"), project.id, "unit")
+    owner = in_project(session, Owner, values.get("owner_id"), project.id, "owner")
     owner_unit_ids = None
     if owner is not None and unit is not None:
         owner_unit_ids = set(session.scalars(sa.select(Occupancy.unit_id).where(Occupancy.owner_id == owner.id)))
@@ -187,10 +192,10 @@ def match_owner(
     _require(actor, Permission.ROUTE_OWNER_CONTACTS, entry.project_id)
     if LedgerStatus(entry.status) is not LedgerStatus.NEW:
         raise RuleViolation(N_("This entry has already been routed."))
-    unit = _in_project(session, Unit, unit_id, entry.project_id, "unit")
+    unit = in_project(session, Unit, unit_id, entry.project_id, "unit")
     if unit is None:
         raise RuleViolation(N_("Choose the unit."), field="unit")
-    owner = _in_project(session, Owner, owner_id, entry.project_id, "owner")
+    owner = in_project(session, Owner, owner_id, entry.project_id, "owner")
     if owner is not None:
         owner_unit_ids = set(session.scalars(sa.select(Occupancy.unit_id).where(Occupancy.owner_id == owner.id)))
         if unit.id not in owner_unit_ids:

@@ -60,7 +60,7 @@ def submit_owner_request(
 ) -> ReceptionEntry:
     """RCP-01: an owner's request (already cleaned by rules.clean_owner_form) becomes a new
     ledger entry: channel QR form, received by nobody, the owner's choice of category
-    written into its text for the desk to confirm, the unit matched when unambiguous, the
+    kept (and written at the head of its text) for the desk to confirm, the unit matched when unambiguous, the
     photo kept as the entry's evidence, and the desk asked to route it. Raises MediaError
     (field "photos") for a photo that is no image; nothing is kept then."""
     content = rules.check_entry(
@@ -82,6 +82,7 @@ def submit_owner_request(
         received_by_id=None,
         unit_id=matched_unit_id(session, project.id, request.unit_text),
         reported_unit=request.unit_text,
+        owner_category=request.category.value,
         contact=request.phone,
         content=content,
         public_token=rules.new_status_token(),
@@ -112,7 +113,7 @@ def public_status(session: so.Session, token: str | None) -> tuple[rules.PublicV
     entry = entry_by_token(session, token)
     if entry is None:
         return None
-    category = entry.category or rules.owner_chosen_category(entry.content) or rules.Category.OTHER
+    category = entry.category or entry.owner_category or rules.Category.OTHER
     status = operations.follow_up_status(session, entry) if entry.follow_up is not None else None
     done = rules.follow_up_done_for_owner(entry.follow_up, status)
     view = rules.public_view(entry.number, category, entry.status, done, entry.received_at)

@@ -331,7 +331,7 @@ def poster():
         form_url=form_url,
         qr_svg=qr.svg(form_url, css_class="poster-qr", label=gettext("QR code of the owners' contact form")),
         hours=current_app.config.get("OWNER_CONTACT_HOURS"),
-        back=url_for("reception.ledger") if "reception.ledger" in current_app.view_functions else url_for("inbox.my_work"),
+        back=url_for("reception.ledger"),
     )
 
 

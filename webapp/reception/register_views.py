@@ -24,13 +24,11 @@ from datetime import date
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from jinja2 import TemplateNotFound
-from sqlalchemy.exc import IntegrityError
 from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -54,7 +52,7 @@ from webapp.extensions import db
 from webapp.org.access import NotPermitted, can, permitted_projects, project_for
 from webapp.org.models import Project, User
 from webapp.org.rules import Permission
-from webapp.reception import registers, rules
+from webapp.reception import registers, rules, starting
 from webapp.reception.models import (
     FoundItem,
     MajorEvent,
@@ -64,7 +62,9 @@ from webapp.reception.models import (
     Suggestion,
 )
 from webapp.reception.rules import (
+    Category,
     EventStatus,
+    FollowUp,
     IdDocument,
     LostPropertyStatus,
     PraiseStatus,
@@ -207,77 +207,34 @@ def _now_input() -> str:
 # ---------------------------------------------------------------------------- shared
 
 
-def _entry_or_404(entry_id: int) -> ReceptionEntry:
-    entry = db.session.scalar(
-        sa.select(ReceptionEntry)
-        .where(ReceptionEntry.id == entry_id)
-        .options(so.joinedload(ReceptionEntry.owner), so.joinedload(ReceptionEntry.unit),
-                 so.selectinload(ReceptionEntry.photos))
-    )
-    if entry is None:
-        abort(404)
-    return entry
-
-
-def _page_helpers() -> dict:
-    """Links to the ledger's pages only once they exist; the entry's photos likewise."""
-    try:
-        current_app.jinja_env.get_template("reception/_photos.html")
-        photos = True
-    except TemplateNotFound:
-        photos = False
-    return {"ledger_links": "reception.detail" in current_app.view_functions, "entry_photos_shown": photos}
-
-
-def _existing_follow_up(entry: ReceptionEntry, table: str, endpoint: str, arg: str):
-    """A double submit (or a second tab) finds the record the first one started."""
-    if entry.follow_up_type == table and entry.follow_up_id is not None:
-        return redirect(url_for(endpoint, **{arg: entry.follow_up_id}), code=303)
-    return None
-
-
-def _commit_with_retry(make):
-    """Commit `make()`'s work; two numbers drawn at the same moment: draw again."""
-    for attempt in range(3):
-        result = make()
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            if attempt == 2:
-                raise
-            continue
-        return result
-    return None  # pragma: no cover
-
-
-def _start(entry_id: int, template: str, form: FlaskForm, table: str, endpoint: str, arg: str, do, prefill,
-           done_message):
+def _start(entry_id: int, template: str, form: FlaskForm, category: Category, follow_up: FollowUp, table: str,
+           endpoint: str, arg: str, do, prefill, done_message):
     """A start page: GET shows the form prefilled from the entry; POST creates the record
     and classifies the entry in one transaction (registers.start_*)."""
-    entry = _entry_or_404(entry_id)
-    if not can(Permission.ROUTE_OWNER_CONTACTS, entry.project_id):
-        abort(403)
-    existing = _existing_follow_up(entry, table, endpoint, arg)
+    entry = starting.entry_to_route(entry_id)
+    existing = starting.started_record(entry, table, endpoint, arg)
     if existing is not None:
         return existing
 
     def show(status=200):
-        return render_template(template, entry=entry, form=form, **_page_helpers()), status
+        return render_template(template, entry=entry, form=form), status
 
     if request.method == "GET":
         prefill(entry, form)
-        return show()
+        refusal = starting.refusal(entry, category, follow_up)
+        if refusal:
+            form.form_errors.append(refusal)
+        return show(422 if refusal else 200)
     if not form.validate_on_submit():
         return show(422)
     try:
-        record = _commit_with_retry(lambda: do(entry, form, clock_now()))
+        record = starting.commit_with_retry(lambda: do(entry, form, clock_now()))
     except NotPermitted:
         db.session.rollback()
         abort(403)
     except RuleViolation as exc:
         db.session.rollback()
-        entry = _entry_or_404(entry_id)
+        entry = starting.entry_to_route(entry_id)
         field_error(form, exc)
         return show(422)
     flash(done_message(record), "success")
@@ -312,7 +269,7 @@ def _record_page(template: str, panel: str, context: dict, status: int, record):
     if wants_fragment():
         return render_template(panel, **context), status, {"Vary": "HX-Request"}
     context["events"] = audit.timeline(db.session, record)
-    return render_template(template, **context, **_page_helpers()), status, {"Vary": "HX-Request"}
+    return render_template(template, **context), status, {"Vary": "HX-Request"}
 
 
 def _with_forms(record, actions: dict[str, bool], forms: dict | None, factories: dict, prefill=None) -> dict:
@@ -340,8 +297,9 @@ def start_praise(entry_id: int):
     def do(entry, form, now):
         return registers.start_praise(db.session, current_user, entry, form.praised_as.data, now)
 
-    return _start(entry_id, "reception/praise_start.html", PraiseStartForm(), "praises", "reception.praise",
-                  "praise_id", do, prefill, lambda record: gettext("The praise is recorded; it will be checked."))
+    return _start(entry_id, "reception/praise_start.html", PraiseStartForm(), Category.PRAISE, FollowUp.PRAISE,
+                  Praise.__tablename__, "reception.praise", "praise_id", do, prefill,
+                  lambda record: gettext("The praise is recorded; it will be checked."))
 
 
 def _praise_or_404(praise_id: int) -> Praise:
@@ -380,7 +338,7 @@ def _render_praise(praise: Praise, forms: dict | None = None, status: int = 200,
     people = {uid: db.session.get(User, uid) for uid in (praise.recorded_by_id, praise.verified_by_id,
                                                          praise.credited_by_id) if uid}
     context = {"praise": praise, "entry": praise.entry, "forms": forms, "conflict": conflict, "people": people}
-    return _record_page("reception/praise.html", "reception/praise_panel.html", context, status, praise)
+    return _record_page("reception/praise.html", "reception/_praise_panel.html", context, status, praise)
 
 
 @bp.get("/praises/<int:praise_id>")
@@ -445,8 +403,9 @@ def start_suggestion(entry_id: int):
     def do(entry, form, now):
         return registers.start_suggestion(db.session, current_user, entry, now)
 
-    return _start(entry_id, "reception/suggestion_start.html", SuggestionStartForm(), "suggestions",
-                  "reception.suggestion", "suggestion_id", do, lambda entry, form: None,
+    return _start(entry_id, "reception/suggestion_start.html", SuggestionStartForm(), Category.SUGGESTION,
+                  FollowUp.SUGGESTION, Suggestion.__tablename__, "reception.suggestion", "suggestion_id", do,
+                  lambda entry, form: None,
                   lambda record: gettext("The suggestion is forwarded to the project manager."))
 
 
@@ -471,7 +430,7 @@ def _render_suggestion(suggestion: Suggestion, forms: dict | None = None, status
     context = {"suggestion": suggestion, "entry": suggestion.entry, "forms": forms, "conflict": conflict,
                "forwarded_by": db.session.get(User, suggestion.forwarded_by_id),
                "late": rules.is_overdue(suggestion.answer_due_at, suggestion.answered_at, clock_now())}
-    return _record_page("reception/suggestion.html", "reception/suggestion_panel.html", context, status, suggestion)
+    return _record_page("reception/suggestion.html", "reception/_suggestion_panel.html", context, status, suggestion)
 
 
 def _may_read_suggestion(suggestion: Suggestion) -> bool:
@@ -531,8 +490,8 @@ def start_lost_property(entry_id: int):
     def do(entry, form, now):
         return registers.start_lost_property(db.session, current_user, entry, _found_values(form), now)
 
-    return _start(entry_id, "reception/found_item_start.html", FoundItemForm(), "found_items",
-                  "reception.found_item", "item_id", do, prefill,
+    return _start(entry_id, "reception/found_item_start.html", FoundItemForm(), Category.OTHER,
+                  FollowUp.LOST_PROPERTY, FoundItem.__tablename__, "reception.found_item", "item_id", do, prefill,
                   lambda record: gettext("Item %(number)s is in the lost-property register.", number=record.number))
 
 
@@ -567,7 +526,7 @@ def found_item_new():
         form.project_id.errors = [gettext("Choose the project.")]
         return _render_found_item_new(form, projects, 422)
     try:
-        item, _ = _commit_with_retry(lambda: registers.register_found_item(
+        item, _ = starting.commit_with_retry(lambda: registers.register_found_item(
             db.session, current_user, project, _found_values(form), clock_now(), form.submission_key.data))
     except NotPermitted:
         db.session.rollback()
@@ -607,7 +566,7 @@ def _render_found_item(item: FoundItem, forms: dict | None = None, status: int =
 
     forms = _with_forms(item, actions, forms, FOUND_ITEM_FORMS, prefill)
     context = {"item": item, "entry": item.entry, "forms": forms, "conflict": conflict}
-    return _record_page("reception/found_item.html", "reception/found_item_panel.html", context, status, item)
+    return _record_page("reception/found_item.html", "reception/_found_item_panel.html", context, status, item)
 
 
 @bp.get("/lost-property/<int:item_id>")
@@ -736,7 +695,7 @@ def _render_event(event: MajorEvent, forms: dict | None = None, status: int = 20
 
     forms = _with_forms(event, actions, forms, EVENT_FORMS, prefill)
     context = {"event": event, "forms": forms, "conflict": conflict}
-    return _record_page("reception/major_event.html", "reception/major_event_panel.html", context, status, event)
+    return _record_page("reception/major_event.html", "reception/_major_event_panel.html", context, status, event)
 
 
 @bp.get("/events/<int:event_id>")

@@ -18,7 +18,6 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 
 from webapp.core import audit, idempotency, notify
@@ -90,12 +89,6 @@ for _field, _label in {
 del _field, _label
 
 
-def _link(endpoint: str, path: str, **ids: int) -> str:
-    if has_request_context() and endpoint in current_app.view_functions:
-        return url_for(endpoint, **ids)
-    return path
-
-
 def _holders(permission: Permission) -> list[str]:
     """The project roles holding `permission` (the PM, the CS supervisor…), for work items."""
     return sorted(role.value for role in PROJECT_ROLES if permission in ROLE_PERMISSIONS[role])
@@ -156,7 +149,7 @@ def start_praise(session: so.Session, actor: User, entry: ReceptionEntry, praise
     audit.record(session, praise, "praise_recorded", actor_id=actor.id, to_state=praise.status, note=text)
     title = f"{entry.number} · {operations.gettext('Praise from an owner: check it and credit the staff praised')}"
     _work_for_roles(session, entry.project_id, _holders(Permission.VERIFY_PRAISE), kind=PRAISE_CHECK,
-                    title=title[:200], link=_link("reception.praise", f"/reception/praises/{praise.id}",
+                    title=title[:200], link=operations.page_link("reception.praise", f"/reception/praises/{praise.id}",
                                                   praise_id=praise.id),
                     entity=praise, body=text)
     return praise
@@ -208,7 +201,7 @@ def credit_praise(session: so.Session, actor: User, praise: Praise, now: datetim
         credit.credited_at = now
     audit.record(session, praise, "praise_credited", actor_id=actor.id, from_state=before, to_state=praise.status)
     notify.close_work(session, entity=praise, kind=PRAISE_CHECK, done_by_id=actor.id)
-    link = _link("reception.praise", f"/reception/praises/{praise.id}", praise_id=praise.id)
+    link = operations.page_link("reception.praise", f"/reception/praises/{praise.id}", praise_id=praise.id)
     notify.notify(session, [credit.user_id for credit in praise.credits], project_id=praise.project_id,
                   title=operations.gettext("An owner praised you: it is on your record."),
                   body=praise.verification_note, link=link, dedupe_key=f"praise:{praise.id}:credited")
@@ -261,7 +254,7 @@ def start_suggestion(session: so.Session, actor: User, entry: ReceptionEntry, no
     audit.record(session, suggestion, "suggestion_forwarded", actor_id=actor.id, to_state=suggestion.status)
     title = f"{entry.number} · {operations.gettext('Suggestion from an owner: please answer it')}"
     _work_for_roles(session, entry.project_id, [Role.PM.value], kind=SUGGESTION_ANSWER, title=title[:200],
-                    link=_link("reception.suggestion", f"/reception/suggestions/{suggestion.id}",
+                    link=operations.page_link("reception.suggestion", f"/reception/suggestions/{suggestion.id}",
                                suggestion_id=suggestion.id),
                     entity=suggestion, due_at=suggestion.answer_due_at, body=entry.content[:200])
     return suggestion
@@ -289,7 +282,7 @@ def answer_suggestion(session: so.Session, actor: User, suggestion: Suggestion, 
         project_id=suggestion.project_id,
         title=f"{number} · {operations.gettext('The project manager answered the suggestion: tell the owner')}"[:200],
         body=text[:200],
-        link=_link("reception.suggestion", f"/reception/suggestions/{suggestion.id}", suggestion_id=suggestion.id),
+        link=operations.page_link("reception.suggestion", f"/reception/suggestions/{suggestion.id}", suggestion_id=suggestion.id),
         dedupe_key=f"suggestion:{suggestion.id}:answered",
     )
     return suggestion
@@ -436,7 +429,7 @@ def record_major_event(session: so.Session, actor: User, project: Project, value
     session.flush()
     kind_name = operations.gettext(EVENT_KIND_NAMES[EventKind(event.kind)])
     audit.record(session, event, "major_event_recorded", actor_id=actor.id, to_state=event.status, note=kind_name)
-    link = _link("reception.major_event", f"/reception/events/{event.id}", event_id=event.id)
+    link = operations.page_link("reception.major_event", f"/reception/events/{event.id}", event_id=event.id)
     what = N_("Major or sudden event recorded")
     notify.notify(session, users_with_roles(session, project.id, [Role.PM.value]), project_id=project.id,
                   title=f"{project.name} · {operations.gettext(what)}: {kind_name}"[:200],

@@ -923,7 +923,6 @@ CATEGORY_WORDS: dict[Category, str] = {
     Category.SUGGESTION: "建议",
     Category.OTHER: "其它",
 }
-_CHOSEN_PREFIX = re.compile(r"^【(\w{2})】")
 
 
 def follow_up_done_for_owner(follow_up: str | None, follow_up_status: str | None) -> bool:
@@ -938,15 +937,6 @@ def follow_up_done_for_owner(follow_up: str | None, follow_up_status: str | None
 def owner_request_content(request: OwnerRequest) -> str:
     """The entry's text for an owner's QR form: "【报修】电梯坏了"."""
     return f"【{CATEGORY_WORDS[request.category]}】{request.description}"
-
-
-def owner_chosen_category(content: str | None) -> Category | None:
-    """What the owner chose on the QR form, read back from owner_request_content's text
-    (the status page shows it until the desk routes the entry)."""
-    match = _CHOSEN_PREFIX.match(content or "")
-    if match is None:
-        return None
-    return next((c for c, word in CATEGORY_WORDS.items() if word == match.group(1)), None)
 
 
 _UNIT_SEPARATORS = re.compile(r"[\s\-_.,/\\·、，。()（）#＃]+")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -128,15 +129,11 @@ def _reception_helpers():
     return {"relation_label": relation_label}
 
 
-def _has_endpoint(endpoint: str) -> bool:
-    return endpoint in current_app.view_functions
-
-
 def start_url(follow_up: str, entry_id: int) -> str | None:
     """The page that starts `follow_up` for the entry; None for a note (a button on the
-    entry page) or a page not built."""
+    entry page)."""
     found = START_ENDPOINTS.get(FollowUp(follow_up))
-    if found is None or not _has_endpoint(found[0]):
+    if found is None:
         return None
     endpoint, arg = found
     return url_for(endpoint, **{arg: entry_id})
@@ -145,7 +142,7 @@ def start_url(follow_up: str, entry_id: int) -> str | None:
 def record_url(entry: ReceptionEntry) -> str | None:
     """The page of the record the entry started, when there is one."""
     found = RECORD_ENDPOINTS.get(entry.follow_up_type or "")
-    if found is None or entry.follow_up_id is None or not _has_endpoint(found[0]):
+    if found is None or entry.follow_up_id is None:
         return None
     endpoint, arg = found
     return url_for(endpoint, **{arg: entry.follow_up_id})
@@ -270,7 +267,7 @@ def ledger():
         may_log=bool(permitted_projects(Permission.LOG_OWNER_CONTACTS)),
         summary_url=(
             url_for("complaints.summary", project=summary_project)
-            if _has_endpoint("complaints.summary") and can(Permission.VIEW_COMPLAINT_REPORTS, summary_project)
+            if can(Permission.VIEW_COMPLAINT_REPORTS, summary_project)
             else None
         ),
         register_url=url_for("reception.register", project=project_id) if project_id else url_for("reception.register"),
@@ -514,11 +511,32 @@ def _context(entry: ReceptionEntry, forms: dict | None = None, conflict: str | N
     }
 
 
+#: the codes an entry's trail keeps as its note, in words
+_NOTE_LABELS = {"reception_logged": reception_channel_label, "reception_routed": reception_follow_up_label}
+
+
+def _readable_events(entry: ReceptionEntry) -> list[SimpleNamespace]:
+    """The entry's trail for the shared timeline macro, with channel, category and
+    follow-up codes in words."""
+    shown = []
+    for event in audit.timeline(db.session, entry):
+        label = _NOTE_LABELS.get(event.action)
+        changes = {
+            name: [reception_category_label(v) if name == "category" and v else v for v in pair]
+            for name, pair in (event.changes or {}).items()
+        }
+        shown.append(SimpleNamespace(
+            at=event.at, actor=event.actor, action=event.action, from_state=event.from_state,
+            to_state=event.to_state, changes=changes, note=label(event.note) if label and event.note else event.note,
+        ))
+    return shown
+
+
 def _render_detail(entry: ReceptionEntry, forms: dict | None = None, status: int = 200, conflict: str | None = None):
     context = _context(entry, forms, conflict)
     if wants_fragment():
         return render_template("reception/_entry.html", **context), status, {"Vary": "HX-Request"}
-    context["events"] = audit.timeline(db.session, entry)
+    context["events"] = _readable_events(entry)
     return render_template("reception/detail.html", **context), status, {"Vary": "HX-Request"}
 
 
@@ -616,7 +634,7 @@ def reveal_contact(entry_id: int):
     context["revealed"] = True
     if wants_fragment():
         return render_template("reception/_contact.html", **context), 200, {"Vary": "HX-Request"}
-    context["events"] = audit.timeline(db.session, entry)
+    context["events"] = _readable_events(entry)
     return render_template("reception/detail.html", **context), 200, {"Vary": "HX-Request"}
 
 

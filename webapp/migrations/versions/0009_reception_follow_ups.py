@@ -279,11 +279,13 @@ def upgrade():
 
     with op.batch_alter_table('reception_entries', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reported_unit', sa.String(length=40), nullable=True))
+        batch_op.add_column(sa.Column('owner_category', sa.String(length=20), nullable=True))
 
 
 
 def downgrade():
     # not batch: SQLite would recreate a table other tables' foreign keys point at
+    op.drop_column('reception_entries', 'owner_category')
     op.drop_column('reception_entries', 'reported_unit')
 
     with op.batch_alter_table('repair_rounds', schema=None) as batch_op:
