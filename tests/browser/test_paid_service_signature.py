@@ -154,7 +154,10 @@ def test_svc09_an_edit_after_signing_shows_the_signature_as_no_longer_valid(
     signature, current, _ = _stored(app, order_id)
     assert signature.content_hash == current
 
-    page.context.clear_cookies()  # the supervisor on their own phone
+    # the supervisor on their own phone: once the page's last requests have answered, or a
+    # late response sets the technician's session cookie again
+    page.wait_for_load_state("networkidle")
+    page.context.clear_cookies()
     sign_in(page, world.users[("dept_supervisor", "own")])
     page.goto(f"{live_server}/services/orders/{order_id}/edit")
     page.locator("#work_done").fill("只做了厨房")

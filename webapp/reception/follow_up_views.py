@@ -59,7 +59,7 @@ from webapp.reception.rules import (
     ReturnSlipStatus,
     WorkOrderStatus,
 )
-from webapp.reception.views import bp
+from webapp.reception.views import bp, record_page, step_forms
 
 RETURN_SLIP_STATUS_LABELS = {
     ReturnSlipStatus.DRAFTED: _l("Drafted: to be sent today"),
@@ -325,15 +325,13 @@ def _slip_actions(slip: ReturnSlip) -> dict[str, bool]:
 
 def _slip_context(slip: ReturnSlip, forms: dict | None = None, conflict: str | None = None) -> dict:
     now = clock_now()
-    forms = dict(forms or {})
     actions = _slip_actions(slip)
-    for name, allowed in actions.items():
-        if allowed and name not in forms:
-            forms[name] = SLIP_FORMS[name](formdata=None)
-            if name == "send":
-                forms[name].due_at.data = _local_value(rules.default_developer_due(now))
-        if name in forms:
-            forms[name].version.data = slip.version
+
+    def propose_due(name, form):
+        if name == "send":
+            form.due_at.data = _local_value(rules.default_developer_due(now))
+
+    forms = step_forms(slip, actions, forms, SLIP_FORMS, propose_due)
     return {
         "slip": slip,
         "actions": actions,
@@ -346,11 +344,9 @@ def _slip_context(slip: ReturnSlip, forms: dict | None = None, conflict: str | N
 
 def _render_slip(slip: ReturnSlip, forms: dict | None = None, status: int = 200, conflict: str | None = None):
     context = _slip_context(slip, forms, conflict)
-    if wants_fragment():
-        return render_template("reception/_return_slip_panel.html", **context), status, {"Vary": "HX-Request"}
-    context["events"] = audit.timeline(db.session, slip)
-    context["drafter"] = db.session.get(User, slip.drafted_by_id)
-    return render_template("reception/return_slip.html", **context), status, {"Vary": "HX-Request"}
+    if not wants_fragment():
+        context["drafter"] = db.session.get(User, slip.drafted_by_id)
+    return record_page("reception/return_slip.html", "reception/_return_slip_panel.html", slip, status, **context)
 
 
 @bp.get("/return-slips")
@@ -480,13 +476,8 @@ def _order_actions(order: RepairWorkOrder) -> dict[str, bool]:
 
 def _order_context(order: RepairWorkOrder, forms: dict | None = None, conflict: str | None = None) -> dict:
     now = clock_now()
-    forms = dict(forms or {})
     actions = _order_actions(order)
-    for name, allowed in actions.items():
-        if allowed and name not in forms:
-            forms[name] = ORDER_FORMS[name](formdata=None)
-        if name in forms:
-            forms[name].version.data = order.version
+    forms = step_forms(order, actions, forms, ORDER_FORMS)
     current = follow_ups.current_round(order)
     due = rules.work_order_due(order.status, current.done_due_at, current.callback_due_at)
     return {
@@ -501,11 +492,10 @@ def _order_context(order: RepairWorkOrder, forms: dict | None = None, conflict: 
 
 
 def _render_order(order: RepairWorkOrder, forms: dict | None = None, status: int = 200, conflict: str | None = None):
-    context = _order_context(order, forms, conflict)
-    if wants_fragment():
-        return render_template("reception/_work_order_panel.html", **context), status, {"Vary": "HX-Request"}
-    context["events"] = audit.timeline(db.session, order)
-    return render_template("reception/work_order.html", **context), status, {"Vary": "HX-Request"}
+    return record_page(
+        "reception/work_order.html", "reception/_work_order_panel.html", order, status,
+        **_order_context(order, forms, conflict),
+    )
 
 
 def _department_ids_of_user() -> list[int] | None:

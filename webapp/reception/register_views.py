@@ -45,7 +45,6 @@ from webapp.core.forms import (
     strip,
     text_area,
 )
-from webapp.core.htmx import wants_fragment
 from webapp.core.idempotency import new_key
 from webapp.core.rulekit import N_, RuleViolation
 from webapp.extensions import db
@@ -70,7 +69,7 @@ from webapp.reception.rules import (
     PraiseStatus,
     SuggestionStatus,
 )
-from webapp.reception.views import bp
+from webapp.reception.views import bp, record_page, step_forms
 
 PRAISE_STATUS_LABELS = {
     PraiseStatus.RECORDED: _l("Recorded, to be checked"),
@@ -265,25 +264,6 @@ def _month_navigation(endpoint: str, project: Project, month_of: date) -> dict:
     }
 
 
-def _record_page(template: str, panel: str, context: dict, status: int, record):
-    if wants_fragment():
-        return render_template(panel, **context), status, {"Vary": "HX-Request"}
-    context["events"] = audit.timeline(db.session, record)
-    return render_template(template, **context), status, {"Vary": "HX-Request"}
-
-
-def _with_forms(record, actions: dict[str, bool], forms: dict | None, factories: dict, prefill=None) -> dict:
-    forms = dict(forms or {})
-    for name, allowed in actions.items():
-        if allowed and name not in forms:
-            forms[name] = factories[name](formdata=None)
-            if prefill is not None:
-                prefill(name, forms[name])
-        if name in forms:
-            forms[name].version.data = record.version
-    return forms
-
-
 # ---------------------------------------------------------------------------- praise
 
 
@@ -332,13 +312,13 @@ def _staff_choices(form: FlaskForm, praise: Praise) -> None:
 
 
 def _render_praise(praise: Praise, forms: dict | None = None, status: int = 200, conflict: str | None = None):
-    forms = _with_forms(praise, _praise_actions(praise), forms, PRAISE_FORMS)
+    forms = step_forms(praise, _praise_actions(praise), forms, PRAISE_FORMS)
     for form in forms.values():
         _staff_choices(form, praise)
     people = {uid: db.session.get(User, uid) for uid in (praise.recorded_by_id, praise.verified_by_id,
                                                          praise.credited_by_id) if uid}
     context = {"praise": praise, "entry": praise.entry, "forms": forms, "conflict": conflict, "people": people}
-    return _record_page("reception/praise.html", "reception/_praise_panel.html", context, status, praise)
+    return record_page("reception/praise.html", "reception/_praise_panel.html", praise, status, **context)
 
 
 @bp.get("/praises/<int:praise_id>")
@@ -426,11 +406,11 @@ def _render_suggestion(suggestion: Suggestion, forms: dict | None = None, status
                        conflict: str | None = None):
     actions = {"answer": can(Permission.ANSWER_SUGGESTIONS, suggestion.project_id)
                and suggestion.status == SuggestionStatus.FORWARDED}
-    forms = _with_forms(suggestion, actions, forms, {"answer": AnswerForm})
+    forms = step_forms(suggestion, actions, forms, {"answer": AnswerForm})
     context = {"suggestion": suggestion, "entry": suggestion.entry, "forms": forms, "conflict": conflict,
                "forwarded_by": db.session.get(User, suggestion.forwarded_by_id),
                "late": rules.is_overdue(suggestion.answer_due_at, suggestion.answered_at, clock_now())}
-    return _record_page("reception/suggestion.html", "reception/_suggestion_panel.html", context, status, suggestion)
+    return record_page("reception/suggestion.html", "reception/_suggestion_panel.html", suggestion, status, **context)
 
 
 def _may_read_suggestion(suggestion: Suggestion) -> bool:
@@ -564,9 +544,9 @@ def _render_found_item(item: FoundItem, forms: dict | None = None, status: int =
         if name == "claim":
             form.claimed_at.data = to_local(clock_now()).replace(tzinfo=None, second=0, microsecond=0)
 
-    forms = _with_forms(item, actions, forms, FOUND_ITEM_FORMS, prefill)
+    forms = step_forms(item, actions, forms, FOUND_ITEM_FORMS, prefill)
     context = {"item": item, "entry": item.entry, "forms": forms, "conflict": conflict}
-    return _record_page("reception/found_item.html", "reception/_found_item_panel.html", context, status, item)
+    return record_page("reception/found_item.html", "reception/_found_item_panel.html", item, status, **context)
 
 
 @bp.get("/lost-property/<int:item_id>")
@@ -693,9 +673,9 @@ def _render_event(event: MajorEvent, forms: dict | None = None, status: int = 20
             form.handling.data = event.handling
             form.follow_up.data = event.follow_up
 
-    forms = _with_forms(event, actions, forms, EVENT_FORMS, prefill)
+    forms = step_forms(event, actions, forms, EVENT_FORMS, prefill)
     context = {"event": event, "forms": forms, "conflict": conflict}
-    return _record_page("reception/major_event.html", "reception/_major_event_panel.html", context, status, event)
+    return record_page("reception/major_event.html", "reception/_major_event_panel.html", event, status, **context)
 
 
 @bp.get("/events/<int:event_id>")

@@ -36,7 +36,7 @@ from webapp.core import audit, media
 from webapp.core.actions import field_error, take_step
 from webapp.core.clock import local_date, local_midnight
 from webapp.core.clock import now as clock_now
-from webapp.core.htmx import wants_fragment
+from webapp.core.htmx import render, wants_fragment
 from webapp.core.photo_uploads import MAX_PHOTOS_PER_UPLOAD
 from webapp.core.rulekit import N_, RuleViolation
 from webapp.core.spreadsheets import PAPERWORK_LOCALE, book_bytes, write_table, xlsx_response
@@ -201,6 +201,28 @@ def may_see_photo(photo: ReceptionPhoto) -> bool:
         or can(Permission.HANDLE_COMPLAINT, photo.project_id)
         or can(Permission.WORK_REPAIR_ORDERS, photo.project_id)
     )
+
+
+def step_forms(record, actions: dict[str, bool], forms: dict | None, factories: dict, prefill=None) -> dict:
+    """The form of every step the user may take now on `record`, carrying its version;
+    `forms` already posted (with their errors) are kept. `prefill(name, form)` proposes
+    values in a fresh form."""
+    forms = dict(forms or {})
+    for name, allowed in actions.items():
+        if allowed and name not in forms:
+            forms[name] = factories[name](formdata=None)
+            if prefill is not None:
+                prefill(name, forms[name])
+        if name in forms:
+            forms[name].version.data = record.version
+    return forms
+
+
+def record_page(page: str, panel: str, record, status: int = 200, **context):
+    """A follow-up record's page with its timeline, or only its panel for HTMX."""
+    if not wants_fragment():
+        context["events"] = audit.timeline(db.session, record)
+    return render(page, panel, status, **context)
 
 
 # ---------------------------------------------------------------------------- the open ledger
