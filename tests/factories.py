@@ -467,3 +467,93 @@ def make_owner_request(session: so.Session, project: Project, **values):
     values.setdefault("reported_unit", "3栋1502")
     values.setdefault("public_token", new_status_token())
     return make_reception_entry(session, project, None, **values)
+
+
+def make_activity_plan(session: so.Session, project: Project, drafted_by: User | None, **values):
+    """An annual activity plan (draft unless `status` says otherwise) for next year by
+    default, with one budget line."""
+    from webapp.activities.models import ActivityMoneyLine, ActivityPlan
+    from webapp.core.clock import local_date, now
+
+    plan = ActivityPlan(
+        project_id=project.id,
+        year=values.pop("year", None) or local_date(now()).year + 1,
+        status=values.pop("status", "draft"),
+        purpose=values.pop("purpose", "丰富业主文化生活,增进邻里交流"),
+        facilities=values.pop("facilities", "中心广场、音响一套、桌椅五十套"),
+        organisation=values.pop("organisation", "客服中心组织,安全部、维修部配合"),
+        created_by_id=drafted_by.id if drafted_by is not None else None,
+        **values,
+    )
+    session.add(plan)
+    session.flush()
+    session.add(ActivityMoneyLine(project_id=project.id, kind="budget", plan_id=plan.id, position=0,
+                                  item="奖品", amount_fen=300000))
+    session.flush()
+    return plan
+
+
+def make_activity(session: so.Session, plan, **values):
+    """An activity of `plan` (a Saturday in the plan's year unless `day` is given), 19:00 to
+    21:00 on the central square. `scheduled=True` generates its timeline as the plan's
+    approval does (at `scheduled_at`, default now)."""
+    from datetime import date, time, timedelta
+
+    from webapp.activities import operations
+    from webapp.activities.models import Activity
+    from webapp.core.clock import now
+
+    scheduled = values.pop("scheduled", False)
+    scheduled_at = values.pop("scheduled_at", None) or now()
+    day = values.pop("day", None)
+    if day is None:
+        day = date(plan.year, 6, 1)
+        day += timedelta(days=(5 - day.weekday()) % 7)
+    activity = Activity(
+        project_id=plan.project_id,
+        plan_id=plan.id,
+        position=values.pop("position", _next()),
+        name=values.pop("name", "邻里中秋晚会"),
+        method=values.pop("method", "文艺表演与游园猜谜"),
+        description=values.pop("description", "欢迎全体业主携家人参加"),
+        day=day,
+        start_time=values.pop("start_time", time(19, 0)),
+        end_time=values.pop("end_time", time(21, 0)),
+        place=values.pop("place", "中心广场"),
+        date_basis=values.pop("date_basis", "weekend"),
+        important=values.pop("important", False),
+        status=values.pop("status", "scheduled"),
+        public_token=values.pop("public_token", None) or operations.new_public_token(),
+        **values,
+    )
+    session.add(activity)
+    session.flush()
+    if scheduled:
+        operations.schedule(session, activity, now=scheduled_at)
+        session.flush()
+    return activity
+
+
+def make_activity_survey(session: so.Session, project: Project, created_by: User | None, **values):
+    """An owners' activity-preference survey for next year, open unless `status` says
+    otherwise."""
+    from webapp.activities import operations
+    from webapp.activities.models import ActivitySurvey
+    from webapp.core.clock import local_date, now
+
+    status = values.pop("status", "open")
+    survey = ActivitySurvey(
+        project_id=project.id,
+        year=values.pop("year", None) or local_date(now()).year + 1,
+        title=values.pop("title", "明年社区文化活动意向调查"),
+        intro=values.pop("intro", "请选择您和家人喜欢的活动"),
+        options=values.pop("options", ["文艺晚会", "亲子运动会", "书画展", "电影之夜"]),
+        status=status,
+        public_token=values.pop("public_token", None) or operations.new_public_token(),
+        created_by_id=created_by.id if created_by is not None else None,
+        opened_at=values.pop("opened_at", now() if status != "draft" else None),
+        **values,
+    )
+    session.add(survey)
+    session.flush()
+    return survey

@@ -105,6 +105,8 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from webapp.activities.public_views import bp as activity_public_bp
+    from webapp.activities.views import bp as activities_bp
     from webapp.admin.views import bp as admin_bp
     from webapp.complaints.views import bp as complaints_bp
     from webapp.estate.views import bp as estate_bp
@@ -128,11 +130,21 @@ def _register_blueprints(app: Flask) -> None:
         "webapp.paid_services.rental_views",
         "webapp.reception.follow_up_views",
         "webapp.reception.register_views",
+        "webapp.activities.holiday_views",
+        "webapp.activities.survey_views",
+        "webapp.activities.plan_views",
+        "webapp.activities.timeline_views",
+        "webapp.activities.preparation_views",
+        "webapp.activities.poster_views",
+        "webapp.activities.summary_views",
+        "webapp.activities.public_survey_views",
+        "webapp.activities.public_activity_views",
     ):
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name)
 
-    for bp in (org_bp, inbox_bp, estate_bp, admin_bp, pwa_bp, slips_bp, complaints_bp, paid_services_bp, reception_bp):
+    for bp in (org_bp, inbox_bp, estate_bp, admin_bp, pwa_bp, slips_bp, complaints_bp, paid_services_bp, reception_bp,
+               activities_bp, activity_public_bp):
         app.register_blueprint(bp)
 
     # the owners' own pages from the QR poster: no login, no staff data

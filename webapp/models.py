@@ -1,5 +1,19 @@
 """Every slice's models, imported once so the metadata (and Alembic) knows all tables."""
 
+from webapp.activities.models import (  # noqa: F401
+    Activity,
+    ActivityChecklistTick,
+    ActivityDetailedPlan,
+    ActivityHouseholdNotice,
+    ActivityMilestone,
+    ActivityMoneyLine,
+    ActivityPlan,
+    ActivityRosterEntry,
+    ActivityRsvp,
+    ActivitySurvey,
+    ActivitySurveyAnswer,
+    HolidayDay,
+)
 from webapp.complaints.models import (  # noqa: F401
     Complaint,
     ComplaintCallback,

@@ -679,6 +679,33 @@ def check_ready_for_day(
         )
 
 
+# ---------------------------------------------------------------------------- the household on a public page
+
+#: the public pages (survey, RSVP) know a household by its unit and the last digits of a
+#: phone number the project has on file for it: enough that a neighbour cannot answer for
+#: another flat, without asking owners for anything personal
+PHONE_DIGITS = 4
+
+HOUSEHOLD_NOT_FOUND = N_("The unit and the last four digits of the phone number do not match our records; "
+                         "the service centre can check them for you.")
+
+
+def check_household(unit_id: int | None, phones: Iterable[str | None], digits: str | None) -> int:
+    """The unit an owner typed (matched by the caller, None when no single unit reads the
+    same) and the last PHONE_DIGITS digits of a phone on file for it. One message for an
+    unknown unit and wrong digits: the page does not tell which units exist. Returns the
+    unit's id."""
+    typed = "".join(ch for ch in (digits or "") if ch.isdigit())
+    if len(typed) != PHONE_DIGITS:
+        raise RuleViolation(N_("Enter the last four digits of the phone number."), field="phone_digits")
+    if unit_id is None:
+        raise RuleViolation(HOUSEHOLD_NOT_FOUND, field="unit")
+    endings = {"".join(ch for ch in (phone or "") if ch.isdigit())[-PHONE_DIGITS:] for phone in phones}
+    if typed not in endings:
+        raise RuleViolation(HOUSEHOLD_NOT_FOUND, field="unit")
+    return unit_id
+
+
 # ---------------------------------------------------------------------------- ACT-16 RSVP
 
 #: a household with its visiting family fits; 200 typed for 2 does not (and one unit

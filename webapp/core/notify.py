@@ -16,12 +16,19 @@ from datetime import datetime
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask import has_request_context, url_for
 from flask_babel import gettext
 
 from webapp.core import outbox
 from webapp.core.clock import now as clock_now
 from webapp.core.clock import to_local
 from webapp.core.models import Notification, WorkItem
+
+
+def page_link(endpoint: str, path: str, **ids: int) -> str:
+    """The link a work item or notice carries to a page: `path` where no request builds
+    the URL (the scheduled jobs, the command line)."""
+    return url_for(endpoint, **ids) if has_request_context() else path
 
 
 def notify(

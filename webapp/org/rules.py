@@ -80,6 +80,15 @@ class Permission(StrEnum):
     ANSWER_SUGGESTIONS = "reception.answer_suggestion"  # RCP-04: the PM's answer to a suggestion
     KEEP_LOST_PROPERTY = "reception.lost_property"  # RCP-04: 失物招领登记表
     RECORD_MAJOR_EVENTS = "reception.major_events"  # RCP-07: 重大(突发)事件处理记录表
+    # community cultural activities (ACT)
+    VIEW_ACTIVITIES = "activities.view"  # plans, activities and their timelines
+    MANAGE_HOLIDAYS = "activities.holidays"  # ACT-11: the holiday table (administrators)
+    RUN_ACTIVITY_SURVEYS = "activities.survey"  # ACT-01: the owners' preference survey
+    DRAFT_ACTIVITY_PLANS = "activities.draft"  # ACT-01/04: publicist (annual), CS supervisor (detailed); per kind in ops
+    CONFIRM_ACTIVITY_PLANS = "activities.confirm"  # ACT-02/04: the PM confirms feasibility and budget
+    APPROVE_ACTIVITY_PLANS = "activities.approve"  # ACT-02/04/14: the VP approves, content confirmed
+    ORGANISE_ACTIVITIES = "activities.organise"  # ACT-05…09: milestones, checklist, households, roster, poster
+    SUMMARISE_ACTIVITIES = "activities.summarise"  # ACT-15: the CS supervisor's summary
 
 
 _EVERYONE = frozenset({Permission.VIEW_ESTATE, Permission.FILE_SLIP})
@@ -186,6 +195,28 @@ _RECEPTION[Role.STAFF] |= {Permission.WORK_REPAIR_ORDERS}
 for _role in (Role.GM, Role.VP, Role.QA):
     _RECEPTION[_role] = frozenset({Permission.VIEW_RECEPTION})
 for _role, _extra in _RECEPTION.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
+del _role, _extra
+
+# community cultural activities (ACT): everyone sees the activities of their project (a
+# department supervisor owns the safety milestones, ACT-12; a milestone is done by the
+# role it names, checked in the operations); the publicist runs the survey and drafts
+# the annual plan, the CS supervisor the detailed plans and the summary; the PM confirms,
+# the VP approves; the CS centre organises
+_ACTIVITY_ORGANISERS = frozenset(
+    {Permission.VIEW_ACTIVITIES, Permission.ORGANISE_ACTIVITIES, Permission.RUN_ACTIVITY_SURVEYS}
+)
+_ACTIVITIES: dict[Role, frozenset[Permission]] = {role: frozenset({Permission.VIEW_ACTIVITIES}) for role in Role}
+_ACTIVITIES[Role.PUBLICIST] = _ACTIVITY_ORGANISERS | {Permission.DRAFT_ACTIVITY_PLANS}
+_ACTIVITIES[Role.CS_SUPERVISOR] = _ACTIVITY_ORGANISERS | {
+    Permission.DRAFT_ACTIVITY_PLANS,
+    Permission.SUMMARISE_ACTIVITIES,
+}
+_ACTIVITIES[Role.PM] = _ACTIVITY_ORGANISERS | {Permission.CONFIRM_ACTIVITY_PLANS}
+_ACTIVITIES[Role.PM_ASSISTANT] = _ACTIVITY_ORGANISERS
+_ACTIVITIES[Role.RECEPTIONIST] = frozenset({Permission.VIEW_ACTIVITIES, Permission.ORGANISE_ACTIVITIES})
+_ACTIVITIES[Role.VP] = frozenset({Permission.VIEW_ACTIVITIES, Permission.APPROVE_ACTIVITY_PLANS})
+for _role, _extra in _ACTIVITIES.items():
     ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
 del _role, _extra
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import has_request_context, url_for
 
 from webapp.core import audit, idempotency, notify
 from webapp.core.i18n import gettext
+from webapp.core.notify import page_link
 from webapp.core.numbering import next_number
 from webapp.core.rulekit import N_, RuleViolation, clean_text
 from webapp.estate.models import Occupancy, Owner, Unit
@@ -46,12 +46,6 @@ audit.ACTION_LABELS.update(
     }
 )
 audit.FIELD_LABELS.setdefault("category", N_("Category"))
-
-
-def page_link(endpoint: str, path: str, **ids: int) -> str:
-    """The link a work item or notice carries to a reception page: `path` where no request
-    builds the URL (the scheduled jobs)."""
-    return url_for(endpoint, **ids) if has_request_context() else path
 
 
 def _link(entry: ReceptionEntry) -> str:
