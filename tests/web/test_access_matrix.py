@@ -72,6 +72,16 @@ EVENT_RECORDERS = REGISTER_DESK | {Role.DEPT_SUPERVISOR}
 # -- reception public rows -- (the owners' pages need no login; the poster is for those
 # who read the ledger or print labels)
 POSTER_PRINTERS = ALL - {Role.STAFF, Role.PUBLICIST}
+# -- activities rows -- (every role sees its project's activities; see webapp.org.rules)
+ACTIVITY_READERS = ALL
+ACTIVITY_ORGANISERS = frozenset(
+    {Role.ADMIN, Role.PM, Role.PM_ASSISTANT, Role.CS_SUPERVISOR, Role.RECEPTIONIST, Role.PUBLICIST}
+)
+SURVEY_RUNNERS = ACTIVITY_ORGANISERS - {Role.RECEPTIONIST}
+PLAN_DRAFTERS = frozenset({Role.ADMIN, Role.PUBLICIST, Role.CS_SUPERVISOR})
+PLAN_CONFIRMERS = frozenset({Role.ADMIN, Role.PM})
+PLAN_APPROVERS = frozenset({Role.ADMIN, Role.VP})
+SUMMARY_WRITERS = frozenset({Role.ADMIN, Role.CS_SUPERVISOR})
 
 
 @dataclass(frozen=True)
@@ -311,6 +321,13 @@ ROUTES: dict[str, Route] = {
     "owner_contact.thanks": Route("GET", lambda p: f"/contact/{p.code}/thanks", PUBLIC, project_bound=False),
     "owner_contact.status": Route("GET", lambda p: f"/contact/status/{p.owner_status_token}", PUBLIC, project_bound=False),
     "reception.poster": Route("GET", lambda p: f"/reception/poster?project={p.id}", POSTER_PRINTERS),
+    # -- activities holiday rows --
+    # -- activities survey rows --
+    # -- activities plan rows --
+    # -- activities timeline rows --
+    # -- activities preparation rows --
+    # -- activities poster rows --
+    # -- activities summary rows --
     # -- reception registers rows --
     "reception.start_praise": Route("GET", lambda p: f"/reception/{p.register_entry_id}/start/praise", REGISTER_DESK),
     "reception.start_suggestion": Route(
@@ -474,6 +491,31 @@ def _reception_registers(session, world, key: str, project: Project) -> tuple[in
     return fresh.id, praise.id, suggestion.id, item.id, event.id
 
 
+def _activities(session, world, key: str, project: Project) -> dict[str, object]:
+    """-- activities rows --: an open survey, a draft annual plan for the year after next,
+    and next year's approved plan with an important activity on its timeline."""
+    from webapp.core.clock import local_date, now
+
+    def user(role: str) -> User:
+        return session.scalar(sa.select(User).where(User.username == world.users[(role, key)]))
+
+    publicist = user("publicist")
+    year = local_date(now()).year
+    survey = factories.make_activity_survey(session, project, publicist)
+    draft = factories.make_activity_plan(session, project, publicist, year=year + 2)
+    approved = factories.make_activity_plan(session, project, publicist, year=year + 1, status="approved")
+    activity = factories.make_activity(session, approved, important=True, scheduled=True)
+    return {
+        "survey_id": survey.id,
+        "survey_token": survey.public_token,
+        "activity_plan_id": draft.id,
+        "approved_plan_id": approved.id,
+        "activity_id": activity.id,
+        "activity_token": activity.public_token,
+        "activity_year": approved.year,
+    }
+
+
 def _arrange(app, world):
     """Per project: a notification to its PM, and a staff member with one grant whom the
     admin routes act on (not one of the users signing in here)."""
@@ -523,6 +565,9 @@ def _arrange(app, world):
              ids.major_event_id) = _reception_registers(db.session, world, key, project)
             # -- reception public rows --
             ids.owner_status_token = factories.make_owner_request(db.session, project).public_token
+            # -- activities rows --
+            for name, value in _activities(db.session, world, key, project).items():
+                setattr(ids, name, value)
         db.session.commit()
 
 
