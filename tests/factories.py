@@ -496,7 +496,7 @@ def make_activity_plan(session: so.Session, project: Project, drafted_by: User |
 def make_activity(session: so.Session, plan, **values):
     """An activity of `plan` (a Saturday in the plan's year unless `day` is given), 19:00 to
     21:00 on the central square. `scheduled=True` generates its timeline as the plan's
-    approval does (at `scheduled_at`, default now)."""
+    approval does (at `scheduled_at`, default now); `status` is set after that."""
     from datetime import date, time, timedelta
 
     from webapp.activities import operations
@@ -505,6 +505,7 @@ def make_activity(session: so.Session, plan, **values):
 
     scheduled = values.pop("scheduled", False)
     scheduled_at = values.pop("scheduled_at", None) or now()
+    status = values.pop("status", "scheduled")
     day = values.pop("day", None)
     if day is None:
         day = date(plan.year, 6, 1)
@@ -522,7 +523,7 @@ def make_activity(session: so.Session, plan, **values):
         place=values.pop("place", "中心广场"),
         date_basis=values.pop("date_basis", "weekend"),
         important=values.pop("important", False),
-        status=values.pop("status", "scheduled"),
+        status=status,
         public_token=values.pop("public_token", None) or operations.new_public_token(),
         **values,
     )
@@ -530,6 +531,7 @@ def make_activity(session: so.Session, plan, **values):
     session.flush()
     if scheduled:
         operations.schedule(session, activity, now=scheduled_at)
+        activity.status = status
         session.flush()
     return activity
 

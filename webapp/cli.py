@@ -122,6 +122,16 @@ def sla_sweep():
 
     chased = chase_overdue(db.session, moment)
     db.session.commit()
+    # ACT-01: next year's activity plan in the publicists' work from 1 December
+    from webapp.activities.plans import remind_plan_due
+
+    remind_plan_due(db.session, moment)
+    db.session.commit()
+    # ACT-04…15: an activity's milestones past their due, their owners told once each
+    from webapp.activities.timeline import remind_overdue_milestones
+
+    remind_overdue_milestones(db.session, moment)
+    db.session.commit()
     click.echo(f"Upgraded {len(upgraded)} complaint(s) to major; {notified} new breach notification(s).")
     if chased:
         click.echo(f"Return-for-repair slips to chase: {chased}.")

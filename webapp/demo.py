@@ -1,4 +1,5 @@
-"""The demo estate: one company, two projects, a user for every role, 200+ units each.
+"""The demo estate: one company, two projects, a user for every role, 200+ units each;
+in the first project the year of community activities (篇1) under way.
 
 Idempotent: records are looked up by their natural keys and only missing ones are made.
 """
@@ -7,11 +8,26 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from webapp.activities import operations as activity_operations
+from webapp.activities import rules as activity_rules
+from webapp.activities import summary as activity_summary
+from webapp.activities.models import (
+    Activity,
+    ActivityDetailedPlan,
+    ActivityMoneyLine,
+    ActivityPlan,
+    ActivityRsvp,
+    ActivitySurvey,
+    ActivitySurveyAnswer,
+)
+from webapp.core.clock import local_date, local_midnight
+from webapp.core.clock import now as clock_now
+from webapp.core.rulekit import RuleViolation
 from webapp.estate.models import Building, Facility, Occupancy, Owner, Unit
 from webapp.estate.rules import FacilityKind, OccupantRelation, facility_code, new_qr_token
 from webapp.org.models import Company, Department, Project, RoleAssignment, User
@@ -186,6 +202,8 @@ def load_demo(session: so.Session, hash_password) -> DemoSummary:
                 session, Facility, {"project_id": project.id, "code": fcode},
                 name=facility_name, kind=kind.value, qr_token=new_qr_token(),
             )
+        if code == PROJECTS[0][0]:
+            _ensure_activities(session, project, users)
     session.commit()
     units = session.scalar(sa.select(sa.func.count()).select_from(Unit))
     owners = session.scalar(sa.select(sa.func.count()).select_from(Owner))
@@ -215,3 +233,223 @@ def _ensure_price_list(session: so.Session, project: Project, departments: dict,
             session, InHomeClearance, {"project_id": project.id, "user_id": users[suffix].id},
             trained_on=moment.date(), cleared_by_id=users["pm"].id, cleared_at=moment,
         )
+
+
+# ---------------------------------------------------------------------------- community activities (篇1)
+
+#: the owners' survey options (ACT-01) and how often the demo households pick each
+SURVEY_OPTIONS = ["文艺晚会", "亲子运动会", "书画摄影展", "露天电影", "健康讲座", "邻里美食节"]
+SURVEY_WEIGHTS = [0.7, 0.5, 0.2, 0.45, 0.3, 0.35]
+SURVEY_ANSWERS = 30
+SURVEY_COMMENTS = ["希望多办亲子活动", "晚上七点以后比较方便", "", "", "可以请社区医院来义诊", ""]
+PLAN_TEXT = {
+    "purpose": "丰富业主业余文化生活,增进邻里交流,营造和谐社区氛围",
+    "facilities": "中心广场、会所多功能厅;音响一套、LED 屏一块、桌椅五十套、帐篷四顶",
+    "organisation": "客服中心牵头组织,安全部负责人流疏导,维修部负责设施与用电保障,保洁部负责场地清洁",
+}
+#: name, method, place, weeks from the reference day, important, start, end, budget lines (item, fen)
+NEXT_YEAR_ACTIVITIES = [
+    ("亲子游园会", "猜谜、套圈、亲子手工等游园项目", "中心广场", 18, True, time(9, 30), time(11, 30),
+     [("奖品", 300000), ("手工材料", 40000)]),
+    ("夏夜露天电影", "露天放映家庭影片两场", "中心广场", 30, False, time(19, 30), time(21, 30),
+     [("影片放映服务", 120000)]),
+]
+
+
+def _user_for_role(users: dict[str, User], company: dict[str, User], role: str, department: str | None) -> User:
+    """Who of the demo staff does a milestone of `role` (a department supervisor: of its kind)."""
+    by_role = {"cs_supervisor": "cs", "pm": "pm", "pm_assistant": "assistant", "receptionist": "reception",
+               "publicist": "publicist"}
+    by_department = {DepartmentKind.SECURITY.value: "security.lead", DepartmentKind.MAINTENANCE.value: "maint.lead"}
+    if role in company:
+        return company[role]
+    if role == Role.DEPT_SUPERVISOR.value:
+        return users[by_department[department]]
+    return users[by_role[role]]
+
+
+def _weekend_on_or_after(day: date, calendar) -> date:
+    """ACT-11: the first Saturday or Sunday from `day` owners have free (not a 调休 working day)."""
+    while True:
+        if activity_rules.is_weekend(day):
+            try:
+                if activity_rules.check_activity_date(day, calendar).basis == activity_rules.DateBasis.WEEKEND:
+                    return day
+            except RuleViolation:
+                pass
+        day += timedelta(days=1)
+
+
+def _ensure_plan(session: so.Session, project: Project, year: int, publicist: User, status: str,
+                 survey: ActivitySurvey | None = None, approvals: dict | None = None) -> ActivityPlan:
+    plan = _get_or_add(session, ActivityPlan, {"project_id": project.id, "year": year}, status=status,
+                       created_by_id=publicist.id, survey_id=survey.id if survey else None, **PLAN_TEXT,
+                       **(approvals or {}))
+    return plan
+
+
+def _ensure_activity(session: so.Session, plan: ActivityPlan, position: int, name: str, method: str, place: str,
+                     day: date, important: bool, start: time, end: time, calendar) -> tuple[Activity, bool]:
+    found = session.scalar(sa.select(Activity).where(Activity.plan_id == plan.id, Activity.name == name))
+    if found is not None:
+        return found, False
+    activity_rules.check_times(activity_rules.activity_start(day, start), activity_rules.activity_start(day, end))
+    verdict = activity_rules.check_activity_date(day, calendar)
+    activity = Activity(
+        project_id=plan.project_id, plan_id=plan.id, position=position, name=name, method=method,
+        description=f"{method}。欢迎全体业主携家人参加!", day=day, start_time=start, end_time=end, place=place,
+        date_basis=verdict.basis.value, important=important, status=activity_rules.ActivityStatus.SCHEDULED.value,
+        public_token=activity_operations.new_public_token(),
+    )
+    session.add(activity)
+    session.flush()
+    return activity, True
+
+
+def _detailed_plan(session: so.Session, activity: Activity, cs: User, host: str, purchases) -> None:
+    _get_or_add(session, ActivityDetailedPlan, {"activity_id": activity.id}, project_id=activity.project_id,
+                status=activity_rules.PlanStatus.DRAFT.value, host=host, created_by_id=cs.id,
+                organisation=PLAN_TEXT["organisation"])
+    for position, (item, fen) in enumerate(purchases):
+        session.add(ActivityMoneyLine(project_id=activity.project_id, kind=activity_summary.PURCHASE,
+                                      activity_id=activity.id, position=position, item=item, amount_fen=fen))
+
+
+def _done_until(session: so.Session, activity: Activity, moment: datetime, users: dict[str, User],
+                company: dict[str, User]) -> None:
+    """The activity's milestones due before `moment` done on time by whoever holds their role;
+    the detailed plan's status follows its approvals."""
+    department_kinds = activity_operations.department_kinds(session, activity.project_id)
+    done = set()
+    for row in activity.milestones:
+        if row.due_at >= moment or row.code == activity_rules.MilestoneCode.SUMMARY:
+            continue
+        actor = _user_for_role(users, company, row.role, row.department_kind)
+        if not activity_operations.holds_milestone_role(actor, row, department_kinds):
+            continue
+        at = max(row.due_at - timedelta(days=1), row.earliest_at or row.due_at - timedelta(days=1))
+        activity_operations.complete_milestone(session, row, actor_id=actor.id, now=at, note="按计划完成(示例)")
+        done.add(row.code)
+    plan = activity.detailed_plan
+    if plan is not None:
+        codes = activity_rules.MilestoneCode
+        if codes.VP_APPROVAL in done:
+            plan.status = activity_rules.PlanStatus.APPROVED.value
+        elif codes.PM_APPROVAL in done:
+            plan.status = activity_rules.PlanStatus.PM_CONFIRMED.value
+        elif codes.DETAILED_PLAN in done:
+            plan.status = activity_rules.PlanStatus.SUBMITTED.value
+
+
+def _ensure_activities(session: so.Session, project: Project, users: dict[str, User]) -> None:
+    """篇1 under way: the owners' survey for next year open with answers, next year's plan in
+    draft by the publicist, this year's approved plan with one activity held and summarised
+    and one coming up on a weekend a few weeks from today (its timeline so far done, a few
+    households replied). Dates follow the clock and ACT-11; nothing is made twice."""
+    now = clock_now()
+    today = local_date(now)
+    calendar = activity_operations.calendar(session)
+    company = {role.value: session.scalar(sa.select(User).where(User.username == username))
+               for username, _name_, role in COMPANY_USERS}
+    publicist, cs = users["publicist"], users["cs"]
+    rng = random.Random(f"{project.code}-activities")
+    unit_ids = list(session.scalars(sa.select(Unit.id).where(Unit.project_id == project.id).order_by(Unit.id)))
+
+    past_day = _weekend_on_or_after(today - timedelta(days=24), calendar)
+    coming_day = _weekend_on_or_after(today + timedelta(days=24), calendar)
+    year = past_day.year
+    next_year = max(today.year, coming_day.year) + 1
+
+    # ACT-01: the owners' survey for next year, open, ~30 households answered
+    survey = _get_or_add(
+        session, ActivitySurvey, {"project_id": project.id, "year": next_year},
+        title=f"{next_year}年社区文化活动意向调查", intro="请选择您和家人喜欢的活动,可多选。",
+        options=list(activity_rules.check_survey_options(SURVEY_OPTIONS)),
+        status=activity_rules.SurveyStatus.OPEN.value, public_token=activity_operations.new_public_token(),
+        created_by_id=publicist.id, created_at=now - timedelta(days=10), opened_at=now - timedelta(days=9),
+    )
+    if not session.scalar(sa.select(sa.func.count()).select_from(ActivitySurveyAnswer)
+                          .where(ActivitySurveyAnswer.survey_id == survey.id)):
+        for n, unit_id in enumerate(rng.sample(unit_ids, SURVEY_ANSWERS)):
+            picked = [o for o, weight in zip(SURVEY_OPTIONS, SURVEY_WEIGHTS, strict=True) if rng.random() < weight]
+            choices = activity_rules.check_survey_answer(survey.status, survey.options, picked or [SURVEY_OPTIONS[0]],
+                                                         unit_already_answered=False)
+            session.add(ActivitySurveyAnswer(
+                project_id=project.id, survey_id=survey.id, unit_id=unit_id, choices=list(choices),
+                comment=SURVEY_COMMENTS[n % len(SURVEY_COMMENTS)] or None,
+                answered_at=now - timedelta(days=8) + timedelta(hours=5 * n),
+            ))
+
+    # ACT-01…03: next year's annual plan, drafted by the publicist from the survey
+    draft = _ensure_plan(session, project, next_year, publicist, activity_rules.PlanStatus.DRAFT.value, survey)
+    reference = date(next_year, 1, 1)
+    for position, (name, method, place, weeks, important, start, end, _lines) in enumerate(NEXT_YEAR_ACTIVITIES):
+        day = _weekend_on_or_after(reference + timedelta(weeks=weeks), calendar)
+        _ensure_activity(session, draft, position, name, method, place, day, important, start, end, calendar)
+    if not draft.budget_lines:
+        for position, (item, fen) in enumerate(line for *_rest, lines in NEXT_YEAR_ACTIVITIES for line in lines):
+            session.add(ActivityMoneyLine(project_id=project.id, kind="budget", plan_id=draft.id, position=position,
+                                          item=item, amount_fen=fen))
+
+    # this year's plan, approved at the start of the year (or two months before the first day)
+    approved_at = min(local_midnight(date(year, 1, 1)) - timedelta(days=5),
+                      local_midnight(past_day) - timedelta(days=60))
+    approvals = {
+        "submitted_at": approved_at - timedelta(days=6), "submitted_by_id": publicist.id,
+        "pm_confirmed_at": approved_at - timedelta(days=3), "pm_confirmed_by_id": users["pm"].id,
+        "approved_at": approved_at, "approved_by_id": company["vp"].id, "content_confirmed": True,
+    }
+    for plan_year in sorted({year, coming_day.year}):
+        plan = _ensure_plan(session, project, plan_year, publicist, activity_rules.PlanStatus.APPROVED.value,
+                            approvals=approvals)
+        if not plan.budget_lines:
+            session.add(ActivityMoneyLine(project_id=project.id, kind="budget", plan_id=plan.id, position=0,
+                                          item="全年活动经费", amount_fen=1500000))
+
+    # held and summarised (ACT-15)
+    plan = session.scalar(sa.select(ActivityPlan).where(ActivityPlan.project_id == project.id,
+                                                         ActivityPlan.year == past_day.year))
+    held, new = _ensure_activity(session, plan, 0, "邻里趣味运动会", "拔河、跳绳、亲子接力等趣味比赛", "中心广场",
+                                 past_day, False, time(9, 0), time(11, 30), calendar)
+    if new:
+        activity_operations.schedule(session, held, now=approved_at)
+        _detailed_plan(session, held, cs, "客服部 陈主持", [("奖品", 180000), ("饮用水与点心", 60000)])
+        session.flush()
+        session.refresh(held)
+        start = activity_rules.activity_start(held.day, held.start_time)
+        _done_until(session, held, start, users, company)
+        milestones = {row.code: row for row in held.milestones}
+        activity_rules.check_ready_for_day(
+            held.status, security_plan_done_at=milestones[activity_rules.MilestoneCode.SECURITY_PLAN].done_at,
+            facility_check_done_at=milestones[activity_rules.MilestoneCode.FACILITY_CHECK].done_at)
+        held.status, held.ready_at = activity_rules.ActivityStatus.READY.value, start - timedelta(days=3)
+        activity_rules.check_activity_transition(held.status, activity_rules.ActivityStatus.HELD)
+        held.status = activity_rules.ActivityStatus.HELD.value
+        held.held_at = activity_rules.activity_start(held.day, held.end_time)
+        for n, unit_id in enumerate(rng.sample(unit_ids, 12)):
+            at = start - timedelta(days=6, hours=n)
+            session.add(ActivityRsvp(project_id=project.id, activity_id=held.id, unit_id=unit_id,
+                                     head_count=rng.randint(1, 4), first_at=at, changed_at=at))
+        session.flush()
+        activity_summary.summarise(
+            session, cs, held, attendance=64, went_well="参与家庭多,亲子接力气氛热烈,秩序良好",
+            shortcomings="报名户数比实到少,签到处排队较长;下次增设一个签到台并提前一天短信提醒",
+            cost_lines=[activity_rules.MoneyLine("奖品", 172000), activity_rules.MoneyLine("饮用水与点心", 75500)],
+            now=local_midnight(past_day + timedelta(days=2)) + timedelta(hours=10),
+        )
+
+    # coming up on a weekend a few weeks from today: its timeline so far done, replies coming in
+    plan = session.scalar(sa.select(ActivityPlan).where(ActivityPlan.project_id == project.id,
+                                                         ActivityPlan.year == coming_day.year))
+    coming, new = _ensure_activity(session, plan, 1, "邻里文艺晚会", "业主才艺表演与社区乐队演出", "会所多功能厅", coming_day, False, time(19, 0),
+                                   time(21, 0), calendar)
+    if new:
+        activity_operations.schedule(session, coming, now=approved_at)
+        _detailed_plan(session, coming, cs, "客服部 林主持", [("演出音响租赁", 150000), ("纪念品", 80000)])
+        session.flush()
+        session.refresh(coming)
+        _done_until(session, coming, now, users, company)
+        for n, unit_id in enumerate(rng.sample(unit_ids, 5)):
+            at = now - timedelta(days=2, hours=3 * n)
+            session.add(ActivityRsvp(project_id=project.id, activity_id=coming.id, unit_id=unit_id,
+                                     head_count=rng.randint(1, 4), first_at=at, changed_at=at))

@@ -82,6 +82,10 @@ PLAN_DRAFTERS = frozenset({Role.ADMIN, Role.PUBLICIST, Role.CS_SUPERVISOR})
 PLAN_CONFIRMERS = frozenset({Role.ADMIN, Role.PM})
 PLAN_APPROVERS = frozenset({Role.ADMIN, Role.VP})
 SUMMARY_WRITERS = frozenset({Role.ADMIN, Role.CS_SUPERVISOR})
+# the annual plan is the publicist's (rules.plan_action_role), not the CS supervisor's
+ANNUAL_PLAN_DRAFTERS = PLAN_DRAFTERS - {Role.CS_SUPERVISOR}
+# -- activities timeline rows -- (the matrix's department is security: its supervisor does the crowd-flow plan)
+TIMELINE_SECURITY_PLAN = frozenset({Role.ADMIN, Role.DEPT_SUPERVISOR})
 
 
 @dataclass(frozen=True)
@@ -321,13 +325,61 @@ ROUTES: dict[str, Route] = {
     "owner_contact.thanks": Route("GET", lambda p: f"/contact/{p.code}/thanks", PUBLIC, project_bound=False),
     "owner_contact.status": Route("GET", lambda p: f"/contact/status/{p.owner_status_token}", PUBLIC, project_bound=False),
     "reception.poster": Route("GET", lambda p: f"/reception/poster?project={p.id}", POSTER_PRINTERS),
-    # -- activities holiday rows --
+    # -- activities holiday rows -- (company-wide: no project; deleting a row already gone is no error)
+    "activities.holidays": Route("GET", lambda p: "/activities/holidays", ADMINS, project_bound=False),
+    "activities.holiday_delete": Route("POST", lambda p: "/activities/holidays/0/delete", ADMINS, project_bound=False),
     # -- activities survey rows --
+    "activities.surveys": Route("GET", lambda p: f"/activities/surveys?project={p.id}", ACTIVITY_READERS),
+    "activities.survey_new": Route("GET", lambda p: f"/activities/surveys/new?project={p.id}", SURVEY_RUNNERS),
+    "activities.survey": Route("GET", lambda p: f"/activities/surveys/{p.survey_id}", ACTIVITY_READERS),
+    "activities.survey_step": Route("POST", lambda p: f"/activities/surveys/{p.survey_id}/close", SURVEY_RUNNERS),
+    "activities.survey_poster": Route("GET", lambda p: f"/activities/surveys/{p.survey_id}/poster", SURVEY_RUNNERS),
+    "activity_public.survey": Route("GET", lambda p: f"/survey/{p.survey_token}", PUBLIC, project_bound=False),
+    "activity_public.survey_thanks": Route(
+        "GET", lambda p: f"/survey/{p.survey_token}/thanks", PUBLIC, project_bound=False
+    ),
     # -- activities plan rows --
-    # -- activities timeline rows --
-    # -- activities preparation rows --
+    "activities.index": Route("GET", lambda p: f"/activities/?project={p.id}", ACTIVITY_READERS),
+    "activities.plan_new": Route(
+        "GET", lambda p: f"/activities/plans/new?project={p.id}&year={p.activity_year + 3}", ANNUAL_PLAN_DRAFTERS
+    ),
+    "activities.plan": Route("GET", lambda p: f"/activities/plans/{p.activity_plan_id}", ACTIVITY_READERS),
+    "activities.plan_edit": Route("GET", lambda p: f"/activities/plans/{p.activity_plan_id}/edit", ANNUAL_PLAN_DRAFTERS),
+    "activities.plan_step": Route("POST", lambda p: f"/activities/plans/{p.activity_plan_id}/submit", ANNUAL_PLAN_DRAFTERS),
+    "activities.plan_print": Route("GET", lambda p: f"/activities/plans/{p.activity_plan_id}/print", ACTIVITY_READERS),
+    # -- activities timeline rows -- (the matrix's activity has no detailed plan yet: its steps
+    # are refused by the rules, 422; the security plan is the security supervisor's)
+    "activities.activity": Route("GET", lambda p: f"/activities/{p.activity_id}", ACTIVITY_READERS),
+    "activities.milestone_done": Route(
+        "POST", lambda p: f"/activities/{p.activity_id}/milestones/security_plan", TIMELINE_SECURITY_PLAN
+    ),
+    "activities.detailed_plan": Route("GET", lambda p: f"/activities/{p.activity_id}/detailed-plan", ACTIVITY_READERS),
+    "activities.detailed_plan_step": Route(
+        "POST", lambda p: f"/activities/{p.activity_id}/detailed-plan/pm_confirm", PLAN_CONFIRMERS
+    ),
+    "activities.activity_step": Route("POST", lambda p: f"/activities/{p.activity_id}/status/ready", ACTIVITY_ORGANISERS),
+    # -- activities preparation rows -- (the matrix's activity is important and scheduled; a
+    # POST without values is refused next to its field (422); removing an entry already gone
+    # does nothing more (303))
+    "activities.checklist": Route("GET", lambda p: f"/activities/{p.activity_id}/checklist", ACTIVITY_READERS),
+    "activities.households": Route("GET", lambda p: f"/activities/{p.activity_id}/households", ACTIVITY_READERS),
+    "activities.roster": Route("GET", lambda p: f"/activities/{p.activity_id}/roster", ACTIVITY_READERS),
+    "activities.roster_remove": Route(
+        "POST", lambda p: f"/activities/{p.activity_id}/roster/0/remove", ACTIVITY_ORGANISERS
+    ),
     # -- activities poster rows --
-    # -- activities summary rows --
+    "activities.poster": Route("GET", lambda p: f"/activities/{p.activity_id}/poster", ACTIVITY_ORGANISERS),
+    "activities.rsvps": Route("GET", lambda p: f"/activities/{p.activity_id}/rsvps", ACTIVITY_READERS),
+    "activity_public.activity": Route("GET", lambda p: f"/activity/{p.activity_token}", PUBLIC, project_bound=False),
+    # -- activities summary rows -- (writing the summary, SUMMARY_WRITERS only, is proved in
+    # tests/web/test_activity_summary.py: the matrix's activity is not yet held)
+    "activities.summary": Route("GET", lambda p: f"/activities/{p.activity_id}/summary", ACTIVITY_READERS),
+    "activities.register": Route(
+        "GET", lambda p: f"/activities/register?project={p.id}&year={p.activity_year}", ACTIVITY_READERS
+    ),
+    "activities.register_xlsx": Route(
+        "GET", lambda p: f"/activities/register.xlsx?project={p.id}&year={p.activity_year}", ACTIVITY_READERS
+    ),
     # -- reception registers rows --
     "reception.start_praise": Route("GET", lambda p: f"/reception/{p.register_entry_id}/start/praise", REGISTER_DESK),
     "reception.start_suggestion": Route(

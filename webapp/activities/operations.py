@@ -157,7 +157,8 @@ def holds_milestone_role(actor, row: ActivityMilestone, department_kinds: dict[i
 
 
 def department_kinds(session: so.Session, project_id: int) -> dict[int, str]:
-    return dict(session.execute(sa.select(Department.id, Department.kind).where(Department.project_id == project_id)))
+    rows = session.execute(sa.select(Department.id, Department.kind).where(Department.project_id == project_id))
+    return {department_id: kind for department_id, kind in rows}
 
 
 def complete_milestone(

@@ -859,3 +859,322 @@ def check_summary(
     rsvps = rsvps or RsvpTotals(0, 0)
     return ActivitySummary(attendance, well, short, lines, cost, budget_fen, cost - budget_fen,
                            rsvps.units, rsvps.heads)
+
+
+# ============================================================================ helper A: holiday table and survey
+# (ACT-11 the administrators' rows, ACT-01 the survey's year and public address)
+
+#: what an administrator types for a row's kind (values are webapp.activities.holidays.DayKind's)
+HOLIDAY_KIND_WORDS: dict[str, str] = {
+    "休": "holiday",
+    "假": "holiday",
+    "holiday": "holiday",
+    "rest": "holiday",
+    "班": "workday",
+    "workday": "workday",
+    "work": "workday",
+}
+#: the festival name a row keeps (models.HolidayDay.name)
+HOLIDAY_NAME_LIMIT = 40
+#: a year's notice has some 30 rows; a paste longer than this is a mistake
+HOLIDAY_LINES_LIMIT = 120
+
+
+@dataclass(frozen=True)
+class HolidayLine:
+    day: date
+    #: "holiday" or "workday" (holidays.DayKind)
+    kind: str
+    name: str | None
+
+
+def parse_day(text: str | None, field: str = "day") -> date:
+    """A date typed as 2027-01-01, 2027/1/1 or 2027.1.1."""
+    raw = (text or "").strip()
+    if not raw:
+        raise RuleViolation(N_("Enter the date."), field=field)
+    parts = raw.replace("/", "-").replace(".", "-").split("-")
+    try:
+        if len(parts) != 3 or len(parts[0]) != 4:
+            raise ValueError(raw)
+        return date(int(parts[0]), int(parts[1]), int(parts[2]))
+    except ValueError:
+        raise RuleViolation(N_("Write the date as 2027-01-01."), field=field) from None
+
+
+def check_holiday_row(day: date, kind: str | None, name: str | None, *, field_prefix: str = "") -> HolidayLine:
+    """ACT-11 a row of the holiday table: a rest day with its festival named (春节, 国庆…:
+    the festival decides whether the days before it are a major holiday's eve), or a make-up
+    working day, which is always a Saturday or Sunday."""
+    word = (kind or "").strip().lower()
+    if word not in HOLIDAY_KIND_WORDS:
+        raise RuleViolation(N_("Say whether it is a rest day (休) or a make-up working day (班)."),
+                            field=f"{field_prefix}kind")
+    resolved = HOLIDAY_KIND_WORDS[word]
+    label = clean_text(name, f"{field_prefix}name", None, HOLIDAY_NAME_LIMIT)
+    if resolved == "holiday" and label is None:
+        raise RuleViolation(N_("Name the festival of this rest day (e.g. 春节)."), field=f"{field_prefix}name")
+    if resolved == "workday" and not is_weekend(day):
+        raise RuleViolation(N_("A make-up working day is a Saturday or a Sunday."), field=f"{field_prefix}day")
+    return HolidayLine(day, resolved, label)
+
+
+class ScheduleLineProblem(RuleViolation):
+    """A bad line of a pasted schedule: its number and what is wrong with it (`problem`, a
+    RuleViolation the view translates on its own)."""
+
+    def __init__(self, line: int, problem: RuleViolation, field: str | None = "schedule"):
+        self.line = line
+        self.problem = problem
+        super().__init__(N_("Line %(line)s: %(problem)s"), field=field, line=line, problem=str(problem))
+
+
+def parse_holiday_schedule(text: str | None, field: str = "schedule") -> tuple[HolidayLine, ...]:
+    """ACT-11 a year's schedule pasted as lines "2027-01-01 休 元旦", "2027-02-07 班"; blank
+    lines are skipped. The first bad line is refused with its number (field `field`)."""
+    lines = [(number, line.strip()) for number, line in enumerate((text or "").splitlines(), start=1)]
+    lines = [(number, line) for number, line in lines if line]
+    if not lines:
+        raise RuleViolation(N_("Paste at least one line."), field=field)
+    if len(lines) > HOLIDAY_LINES_LIMIT:
+        raise RuleViolation(N_("At most %(count)s lines at a time."), field=field, count=HOLIDAY_LINES_LIMIT)
+    rows: list[HolidayLine] = []
+    seen: dict[date, int] = {}
+    for number, line in lines:
+        parts = line.replace("\u3000", " ").replace(",", " ").replace("，", " ").split(None, 2)
+        try:
+            day = parse_day(parts[0])
+            row = check_holiday_row(day, parts[1] if len(parts) > 1 else None, parts[2] if len(parts) > 2 else None)
+            if day in seen:
+                raise RuleViolation(N_("%(day)s is already on line %(first)s."), day=day.isoformat(),
+                                    first=seen[day])
+        except RuleViolation as exc:
+            raise ScheduleLineProblem(number, exc, field) from None
+        seen[day] = number
+        rows.append(row)
+    return tuple(rows)
+
+
+def check_survey_year(year: int | None, now: datetime) -> int:
+    """ACT-01 the plan year a survey informs: this year or one of the next two (the survey
+    runs in the autumn before the plan year)."""
+    this_year = local_date(now).year
+    if year is None or isinstance(year, bool) or not isinstance(year, int):
+        raise RuleViolation(N_("Enter the plan year."), field="year")
+    if not this_year <= year <= this_year + 2:
+        raise RuleViolation(N_("The plan year is between %(first)s and %(last)s."), field="year",
+                            first=this_year, last=this_year + 2)
+    return year
+
+
+def is_public_token(token: str | None) -> bool:
+    """Whether a public address could be one of ours (operations.new_public_token): checked
+    before any query, so junk addresses cost nothing."""
+    text = token or ""
+    return 16 <= len(text) <= 40 and all(ch.isalnum() or ch in "-_" for ch in text) and text.isascii()
+
+
+# ---------------------------------------------------------------------------- ACT-06, 07, 09 preparation
+# (helper D: the checklist, the households notified, the day's roster)
+
+
+class NoticeMethod(StrEnum):
+    """ACT-06: how a household was told of an important activity."""
+
+    VISIT = "visit"  # 上门
+    PHONE = "phone"  # 电话
+    SLIP = "slip"  # 通知单 (in the mailbox or on the door)
+    WECHAT = "wechat"  # 微信群
+    SMS = "sms"  # 短信
+
+
+#: free text beside a tick or a household notice (the columns' lengths)
+TICK_NOTE_LIMIT = 500
+NOTICE_NOTE_LIMIT = 200
+DUTY_LIMIT = 200
+
+
+def check_preparation_open(status: str, scheduled: bool) -> None:
+    """ACT-06/07/09: an activity is prepared once it is on the timeline (its annual plan
+    approved) and until it is cancelled or summarised."""
+    if not scheduled:
+        raise RuleViolation(N_("This activity is not on the calendar yet: its annual plan is not approved."))
+    if ActivityStatus(status) is ActivityStatus.CANCELLED:
+        raise RuleViolation(N_("This activity was cancelled: its preparation can no longer change."))
+    if ActivityStatus(status) is ActivityStatus.SUMMARISED:
+        raise RuleViolation(N_("This activity is summarised: its preparation can no longer change."))
+
+
+def check_checklist_item(item: str | None) -> str:
+    """One of CHECKLIST_ITEMS (§4.4.5 a–d)."""
+    if item not in CHECKLIST_ITEMS:
+        raise RuleViolation(N_("Choose an item of the checklist."), field="item")
+    return item
+
+
+def checklist_complete(done_items: Iterable[str]) -> bool:
+    """Whether check_checklist passes: all four items ticked."""
+    try:
+        check_checklist(done_items)
+    except RuleViolation:
+        return False
+    return True
+
+
+def check_untick(milestone_done: bool) -> None:
+    """ACT-07: an item can be unticked until the checklist is complete."""
+    if milestone_done:
+        raise RuleViolation(N_("The checklist is complete: its items can no longer be unticked."), field="item")
+
+
+def check_notice(method: str | None, note: str | None, unit_count: int) -> tuple[NoticeMethod, str | None]:
+    """ACT-06: at least one unit chosen, how they were told, an optional note."""
+    if unit_count < 1:
+        raise RuleViolation(N_("Choose the units that were notified."), field="unit_ids")
+    try:
+        chosen = NoticeMethod(method or "")
+    except ValueError:
+        raise RuleViolation(N_("Choose how the households were notified."), field="method") from None
+    return chosen, clean_text(note, "note", None, NOTICE_NOTE_LIMIT)
+
+
+def households_outstanding(unit_ids: Iterable[int], notified_ids: Iterable[int]) -> tuple[int, ...]:
+    """ACT-06 "每家每户均通知到": the units not yet notified, in the given order (each once).
+    The notice milestone is done when nothing remains."""
+    notified = set(notified_ids)
+    seen: set[int] = set()
+    remaining = []
+    for unit_id in unit_ids:
+        if unit_id not in notified and unit_id not in seen:
+            remaining.append(unit_id)
+        seen.add(unit_id)
+    return tuple(remaining)
+
+
+def shift_moment(day: date, at: time) -> datetime:
+    """A shift's start or end typed as a local time on the activity's day, as UTC."""
+    return datetime.combine(day, at, tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+def check_roster_entry(
+    duty: str | None, shift_start: datetime | None, shift_end: datetime | None
+) -> tuple[str | None, datetime, datetime]:
+    """ACT-09 one line of the day's roster: the shift's start and end (the end after the
+    start), an optional duty."""
+    if shift_start is None:
+        raise RuleViolation(N_("Enter when the shift starts."), field="shift_start")
+    if shift_end is None:
+        raise RuleViolation(N_("Enter when the shift ends."), field="shift_end")
+    if shift_end <= shift_start:
+        raise RuleViolation(N_("The shift must end after it starts."), field="shift_end")
+    return clean_text(duty, "duty", None, DUTY_LIMIT), shift_start, shift_end
+
+
+def check_roster_role(role: str | None, held_roles: Sequence[str]) -> str:
+    """ACT-09: the role a person serves in on the day is one they hold in the project
+    (none chosen: the first of `held_roles`, their main one); so the PM's place (in charge,
+    §4.4.8) is only for a project manager."""
+    if not held_roles:
+        raise RuleViolation(N_("Choose a staff member of this project."), field="user_id")
+    if not role:
+        return held_roles[0]
+    if role not in held_roles:
+        raise RuleViolation(N_("They do not hold this role in the project."), field="role")
+    return role
+
+
+# ---------------------------------------------------------------------------- activity page: timeline notes, detailed plan, status (helper C)
+
+#: the milestones ticked on the timeline whose note is the record itself: the minutes of
+#: the preparation meeting (ACT-05 §4.4.3), the crowd-flow and evacuation plan (ACT-12
+#: §4.5.3), the facilities checked and the emergency plan (ACT-12 §4.5.4)
+MILESTONE_NOTE_REQUIRED: dict[MilestoneCode, str] = {
+    MilestoneCode.PREPARATION_MEETING: N_("Write the minutes of the preparation meeting."),
+    MilestoneCode.SECURITY_PLAN: N_("Describe the crowd flow and the evacuation plan."),
+    MilestoneCode.FACILITY_CHECK: N_("Say which facilities were checked and give the emergency plan."),
+}
+
+
+def check_milestone_note(code: str, note: str | None) -> str | None:
+    """The note of a milestone ticked on the timeline: required where it is the record
+    (MILESTONE_NOTE_REQUIRED), optional otherwise; trimmed, at most TEXT_LIMIT."""
+    return clean_text(note, "note", MILESTONE_NOTE_REQUIRED.get(MilestoneCode(code)), TEXT_LIMIT)
+
+
+@dataclass(frozen=True)
+class DetailedPlanValues:
+    """ACT-04 详细活动组织方案: how it is organised, the host (ACT-10; required once it goes
+    forward, see check_plan_action) and the purchase list 物品采购计划."""
+
+    organisation: str | None
+    host: str | None
+    purchase_lines: Sequence[MoneyLine]
+
+
+def check_detailed_plan(values: DetailedPlanValues) -> DetailedPlanValues:
+    """The organisation text and at least one purchase line are required to save; the host
+    may follow until the plan is submitted. Returns the trimmed values."""
+    organisation = clean_text(values.organisation, "organisation",
+                              N_("Describe how the activity is organised and run."), TEXT_LIMIT)
+    host = clean_text(values.host, "host", None, NAME_LIMIT)
+    lines = check_money_lines(values.purchase_lines, "purchase_lines",
+                              N_("Add at least one line to the purchase list."))
+    return DetailedPlanValues(organisation, host, lines)
+
+
+def check_held(status: str, starts_at: datetime, now: datetime) -> None:
+    """An activity is marked held from ready, once it has started (not before its start)."""
+    check_activity_transition(status, ActivityStatus.HELD)
+    if now < starts_at:
+        raise RuleViolation(N_("An activity can be marked held only once it has started."), field="status")
+
+
+def check_cancel(status: str, reason: str | None) -> str:
+    """A scheduled or ready activity is cancelled with its reason (the owners' page says so)."""
+    check_activity_transition(status, ActivityStatus.CANCELLED)
+    return clean_text(reason, "reason", N_("Give the reason for cancelling."), REASON_LIMIT)
+
+
+# ---------------------------------------------------------------------------- ACT-15 summary: when (summary area)
+
+
+def check_summary_open(status: str) -> None:
+    """ACT-15 (§4.6.1 "在每次文化活动结束后"): the summary is written once the activity has
+    been held, and once: a summarised activity's summary is read-only, a cancelled one has
+    none."""
+    current = ActivityStatus(status)
+    if current is ActivityStatus.SUMMARISED:
+        raise RuleViolation(N_("The summary of this activity is already written."))
+    if current is ActivityStatus.CANCELLED:
+        raise RuleViolation(N_("A cancelled activity has no summary."))
+    if current is not ActivityStatus.HELD:
+        raise RuleViolation(N_("The summary can be written once the activity has been held."))
+
+
+# ---------------------------------------------------------------------------- ACT-06, 16 poster and replies (helper E)
+
+#: the activities whose public page takes replies (and whose poster may go up)
+RSVP_STATUSES = frozenset({ActivityStatus.SCHEDULED, ActivityStatus.READY})
+
+
+def check_rsvp_allowed(status: str, starts_at: datetime, now: datetime) -> None:
+    """ACT-16: replies are made, changed or cancelled while the activity is scheduled or
+    ready and has not started; a cancelled activity says so, one already held or
+    summarised counts as started."""
+    if status == ActivityStatus.CANCELLED:
+        raise RuleViolation(N_("This activity was cancelled: replies are closed."))
+    if status not in RSVP_STATUSES:
+        raise RuleViolation(N_("The activity has started: replies can no longer be changed."))
+    check_rsvp_open(starts_at, now)
+
+
+def rsvp_head_count(text: str | None) -> int | None:
+    """The head count as typed on the public page ("3", " 3 ", "３"): an int, or None for
+    anything that is not a whole number (check_rsvp then asks for one)."""
+    cleaned = (text or "").strip()
+    if not cleaned or len(cleaned) > 4:
+        return None
+    try:
+        return int(cleaned) if cleaned.isdigit() else None
+    except ValueError:
+        return None

@@ -6,4 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from webapp.activities import labels
+
 bp = Blueprint("activities", __name__, url_prefix="/activities")
+labels.register(bp)
