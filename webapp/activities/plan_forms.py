@@ -54,27 +54,6 @@ class PlanForm(FlaskForm):
     organisation = text_area(4, _l("Organisation and implementation"), rules.TEXT_LIMIT)
 
 
-class StepForm(FlaskForm):
-    version = HiddenField()
-
-
-class ReturnForm(StepForm):
-    reasons = text_area(3, _l("Reasons for returning the plan"), rules.TEXT_LIMIT)
-
-
-class ApproveForm(StepForm):
-    content_confirmed = BooleanField(_l("The content is healthy, positive and lawful"))
-
-
-STEP_FORMS = {
-    "submit": StepForm,
-    "pm_confirm": StepForm,
-    "pm_return": ReturnForm,
-    "vp_approve": ApproveForm,
-    "vp_return": ReturnForm,
-}
-
-
 # ---------------------------------------------------------------------------- reading the form
 
 
@@ -82,7 +61,7 @@ def _blank(row: dict) -> bool:
     return not any((value or "").strip() if isinstance(value, str) else value for value in row.values())
 
 
-def _date(text: str | None, field: str) -> date | None:
+def read_date(text: str | None, field: str) -> date | None:
     if not text:
         return None
     try:
@@ -123,7 +102,7 @@ def read_plan(form: PlanForm) -> tuple[PlanInput, dict[str, RuleViolation], list
             continue
         prefix = f"activities-{i}"
         values = {}
-        for name, parse in (("day", _date), ("start_time", _time), ("end_time", _time)):
+        for name, parse in (("day", read_date), ("start_time", _time), ("end_time", _time)):
             try:
                 values[name] = parse(data[name], f"{prefix}-{name}")
             except RuleViolation as violation:

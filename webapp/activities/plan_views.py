@@ -23,13 +23,14 @@ from flask_login import current_user
 from webapp.activities import operations, plans, rules
 from webapp.activities.labels import festival_names
 from webapp.activities.models import ActivityPlan, ActivitySurvey, ActivitySurveyAnswer
-from webapp.activities.plan_forms import STEP_FORMS, PlanForm, fill_plan, form_field_name, read_plan
+from webapp.activities.plan_forms import PlanForm, fill_plan, form_field_name, read_date, read_plan
 from webapp.activities.rules import (
     DateBasis,
     DateVerdict,
     PlanAction,
     PlanStatus,
 )
+from webapp.activities.step_forms import PLAN_STEP_FORMS
 from webapp.activities.views import bp
 from webapp.core import audit
 from webapp.core.actions import take_step
@@ -144,12 +145,11 @@ def _place(form: PlanForm, errors: Mapping[str, RuleViolation], list_errors: dic
 
 def _verdicts(form: PlanForm, calendar) -> dict[int, tuple[bool, str]]:
     """ACT-11 beside each row whose date can be read."""
-    from webapp.activities.plan_forms import _date
 
     notes = {}
     for i, entry in enumerate(form.activities.entries):
         try:
-            day = _date(entry.form.day.data, "day")
+            day = read_date(entry.form.day.data, "day")
         except RuleViolation:
             continue
         if day is not None:
@@ -308,7 +308,7 @@ def _step_forms(plan: ActivityPlan, forms: dict | None) -> dict:
     for action in PlanAction:
         source, _ = rules.PLAN_ACTIONS[action]
         if action.value not in forms and plan.status == source and plans.may_take(current_user, action, plan.project_id):
-            forms[action.value] = STEP_FORMS[action.value](formdata=None)
+            forms[action.value] = PLAN_STEP_FORMS[action](formdata=None)
         if action.value in forms:
             forms[action.value].version.data = plan.version
     return forms
@@ -371,7 +371,7 @@ def plan_step(plan_id: int, action: str):
         action,
         load=lambda: _plan_or_404(plan_id),
         allowed=lambda plan: plans.may_take(current_user, action, plan.project_id),
-        form=lambda plan: STEP_FORMS[action](),
+        form=lambda plan: PLAN_STEP_FORMS[PlanAction(action)](),
         do=do,
         show=_render_plan,
         done_url=url_for("activities.plan", plan_id=plan_id),

@@ -19,6 +19,7 @@ from wtforms.validators import Length, Optional
 from webapp.activities import rules, survey
 from webapp.activities.models import ActivitySurvey
 from webapp.activities.rules import SurveyStatus
+from webapp.activities.step_forms import StepForm
 from webapp.activities.views import bp
 from webapp.core import idempotency, qr
 from webapp.core.actions import field_error, take_step
@@ -44,10 +45,6 @@ class SurveyForm(FlaskForm):
     intro = TextAreaField(_l("What owners read first"), filters=[strip], validators=[Length(max=rules.TEXT_LIMIT)],
                           render_kw={"rows": 3})
     options = TextAreaField(_l("The activities offered, one per line"), filters=[strip], render_kw={"rows": 8})
-
-
-class StepForm(FlaskForm):
-    version = HiddenField()
 
 
 def option_lines(text: str | None) -> list[str]:

@@ -27,7 +27,7 @@ from flask_babel import format_date, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, StringField
+from wtforms import FieldList, Form, FormField, HiddenField, StringField
 from wtforms.validators import Length
 
 from webapp.activities import operations, rules, timeline
@@ -54,6 +54,13 @@ from webapp.activities.rules import (
     MoneyLine,
     PlanAction,
     PlanStatus,
+)
+from webapp.activities.step_forms import (
+    PLAN_STEP_FORMS,
+    ApproveForm,
+    CancelForm,
+    ReturnForm,
+    StepForm,
 )
 from webapp.activities.views import bp
 from webapp.core import audit
@@ -112,30 +119,6 @@ class DetailedPlanForm(FlaskForm):
                        validators=[Length(max=rules.NAME_LIMIT)], filters=[strip])
     purchase_lines = FieldList(FormField(LineForm), min_entries=5, max_entries=60)
 
-
-class StepForm(FlaskForm):
-    version = HiddenField()
-
-
-class ReasonsForm(StepForm):
-    reasons = text_area(3, _l("Reasons for returning it"), rules.TEXT_LIMIT)
-
-
-class ApproveForm(StepForm):
-    content_confirmed = BooleanField(_l("I confirm the content is healthy, positive and lawful"))
-
-
-class CancelForm(StepForm):
-    reason = text_area(2, _l("Why it is cancelled"), rules.REASON_LIMIT)
-
-
-PLAN_STEP_FORMS: dict[PlanAction, type[StepForm]] = {
-    PlanAction.SUBMIT: StepForm,
-    PlanAction.PM_CONFIRM: StepForm,
-    PlanAction.PM_RETURN: ReasonsForm,
-    PlanAction.VP_APPROVE: ApproveForm,
-    PlanAction.VP_RETURN: ReasonsForm,
-}
 
 STATUS_FORMS: dict[ActivityStatus, type[StepForm]] = {
     ActivityStatus.READY: StepForm,
@@ -525,7 +508,7 @@ def detailed_plan_step(activity_id: int, action: str):
                 check_version(db.session, plan, form.version.data)
             timeline.take_detailed_plan_step(
                 db.session, current_user, found, act, clock_now(),
-                reasons=form.reasons.data if isinstance(form, ReasonsForm) else None,
+                reasons=form.reasons.data if isinstance(form, ReturnForm) else None,
                 content_confirmed=bool(form.content_confirmed.data) if isinstance(form, ApproveForm) else False,
             )
     except EditConflict as exc:
