@@ -86,6 +86,8 @@ SUMMARY_WRITERS = frozenset({Role.ADMIN, Role.CS_SUPERVISOR})
 ANNUAL_PLAN_DRAFTERS = PLAN_DRAFTERS - {Role.CS_SUPERVISOR}
 # -- activities timeline rows -- (the matrix's department is security: its supervisor does the crowd-flow plan)
 TIMELINE_SECURITY_PLAN = frozenset({Role.ADMIN, Role.DEPT_SUPERVISOR})
+# -- activities reschedule rows -- (the PM or the CS supervisor moves an activity)
+ACTIVITY_RESCHEDULERS = frozenset({Role.ADMIN, Role.PM, Role.CS_SUPERVISOR})
 
 
 @dataclass(frozen=True)
@@ -358,6 +360,8 @@ ROUTES: dict[str, Route] = {
         "POST", lambda p: f"/activities/{p.activity_id}/detailed-plan/pm_confirm", PLAN_CONFIRMERS
     ),
     "activities.activity_step": Route("POST", lambda p: f"/activities/{p.activity_id}/status/ready", ACTIVITY_ORGANISERS),
+    # -- activities reschedule rows --
+    "activities.reschedule": Route("GET", lambda p: f"/activities/{p.activity_id}/reschedule", ACTIVITY_RESCHEDULERS),
     # -- activities preparation rows -- (the matrix's activity is important and scheduled; a
     # POST without values is refused next to its field (422); removing an entry already gone
     # does nothing more (303))

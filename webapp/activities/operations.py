@@ -80,7 +80,9 @@ def milestone_title(activity: Activity, code: str) -> str:
     return f"{gettext(MILESTONE_TITLES[MilestoneCode(code)])} · {activity.name}"[:200]
 
 
-def _department_id(session: so.Session, project_id: int, kind: str | None) -> int | None:
+def department_id_of_kind(session: so.Session, project_id: int, kind: str | None) -> int | None:
+    """The project's department of a DepartmentKind (its first active one), where a
+    supervisor's milestone goes; None for no kind or no such department."""
     if kind is None:
         return None
     return session.scalar(
@@ -125,7 +127,7 @@ def schedule(session: so.Session, activity: Activity, *, now: datetime) -> list[
             link=activity_link(activity),
             entity=row,
             assignee_role=row.role,
-            department_id=_department_id(session, activity.project_id, row.department_kind),
+            department_id=department_id_of_kind(session, activity.project_id, row.department_kind),
             due_at=row.due_at,
             dedupe_key=f"activity-milestone:{row.id}",
         )

@@ -1178,3 +1178,74 @@ def rsvp_head_count(text: str | None) -> int | None:
         return int(cleaned) if cleaned.isdigit() else None
     except ValueError:
         return None
+
+
+# ---------------------------------------------------------------------------- ACT-11, 13 rescheduling (helper R)
+
+#: the activities that may be moved to another day, time or place: on their timeline, not
+#: yet held (nor cancelled)
+RESCHEDULE_STATUSES = frozenset({ActivityStatus.SCHEDULED, ActivityStatus.READY})
+
+
+def check_reschedule_open(status: str, scheduled: bool, starts_at: datetime, now: datetime) -> None:
+    """An activity is moved (rain, a venue clash) while it is scheduled or ready, on its
+    timeline (a planned one changes with its annual plan), and before it starts."""
+    if not scheduled:
+        raise RuleViolation(N_("This activity is planned: change its date in the annual plan."))
+    if status == ActivityStatus.CANCELLED:
+        raise RuleViolation(N_("This activity is cancelled: it cannot be moved."))
+    if status not in RESCHEDULE_STATUSES:
+        raise RuleViolation(N_("This activity has been held: it cannot be moved."))
+    if now >= starts_at:
+        raise RuleViolation(N_("The activity has started: it can no longer be moved."))
+
+
+@dataclass(frozen=True)
+class Reschedule:
+    """The new day, times and place of a moved activity, checked; the reason for the move."""
+
+    day: date
+    start_time: time
+    end_time: time
+    place: str
+    verdict: DateVerdict
+    reason: str
+
+
+def check_reschedule(
+    current: tuple[date, time, time, str],
+    day: date | None,
+    start_time: time | None,
+    end_time: time | None,
+    place: str | None,
+    date_reason: str | None,
+    reason: str | None,
+    calendar: HolidayCalendar,
+    now: datetime,
+) -> Reschedule:
+    """The move of an activity (`current`: its day, start, end and place): every value
+    given; the times by 22:00 on one day (ACT-13, field ``end_time``); the new start later
+    than now (a past day: field ``day``); the day a weekend or the eve of a major holiday,
+    else with its reason (ACT-11, ``date_reason``); the reason for the move (``reason``);
+    and something actually changed."""
+    if day is None:
+        raise RuleViolation(N_("Choose the date."), field="day")
+    if start_time is None:
+        raise RuleViolation(N_("Enter the start time."), field="start_time")
+    if end_time is None:
+        raise RuleViolation(N_("Enter the end time."), field="end_time")
+    place = clean_text(place, "place", N_("Enter the place."), NAME_LIMIT)
+    starts_at = activity_start(day, start_time)
+    try:
+        check_times(starts_at, activity_start(day, end_time))
+    except RuleViolation as violation:
+        violation.field = "end_time"
+        raise
+    if starts_at <= now:
+        raise RuleViolation(N_("The new start must be later than now."),
+                            field="day" if day < local_date(now) else "start_time")
+    verdict = check_activity_date(day, calendar, date_reason)
+    why = clean_text(reason, "reason", N_("Give the reason for the change."), REASON_LIMIT)
+    if (day, start_time, end_time, place) == current:
+        raise RuleViolation(N_("Nothing is moved: change the day, a time or the place."), field="day")
+    return Reschedule(day, start_time, end_time, place, verdict, why)

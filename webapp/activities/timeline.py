@@ -1,7 +1,7 @@
 """An activity's own page in operations: its milestones ticked on the timeline (ACT-05, 06,
 08, 12), its detailed organisation plan with the purchase list and their approval (ACT-04,
-10, 14), its status (ready only with both safety plans, ACT-12; held; cancelled) and the
-overdue reminders of the sweep.
+10, 14), its status (ready only with both safety plans, ACT-12; held; cancelled), its move
+to another day, time or place (活动改期, ACT-11/13) and the overdue reminders of the sweep.
 
 Each verb takes the session, the acting user and `now`; checks the permission with
 org.access.check and the state with the rules; writes an audit event; never commits.
@@ -9,7 +9,7 @@ org.access.check and the state with the rules; writes an audit event; never comm
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -20,6 +20,7 @@ from webapp.activities.models import (
     ActivityDetailedPlan,
     ActivityMilestone,
     ActivityMoneyLine,
+    ActivityRosterEntry,
 )
 from webapp.activities.rules import (
     ActivityStatus,
@@ -30,7 +31,9 @@ from webapp.activities.rules import (
     PlanStatus,
 )
 from webapp.core import audit, notify
+from webapp.core.clock import to_local
 from webapp.core.i18n import gettext
+from webapp.core.models import WorkItem
 from webapp.core.rulekit import N_, RuleViolation
 from webapp.org.access import NotPermitted
 from webapp.org.access import check as _require
@@ -368,3 +371,167 @@ def remind_overdue_milestones(session: so.Session, now: datetime) -> int:
         sent += len(notify.notify(session, users, project_id=row.project_id, title=title, link=link,
                                   dedupe_key=f"activity-milestone-overdue:{row.id}"))
     return sent
+
+
+# ---------------------------------------------------------------------------- moving the activity (活动改期, helper R)
+
+#: who moves an activity: its project manager or CS supervisor (the administrator too)
+RESCHEDULER_ROLES = ("pm", "cs_supervisor")
+
+audit.ACTION_LABELS.update(
+    {
+        "activity_rescheduled": N_("moved the activity"),
+        "activity_milestone_reopened": N_("reopened a step of the timeline"),
+    }
+)
+for _field, _label in {
+    "day": N_("Date"),
+    "start_time": N_("Starts"),
+    "end_time": N_("Ends"),
+    "place": N_("Place"),
+    "date_reason": N_("Reason for the date"),
+}.items():
+    audit.FIELD_LABELS.setdefault(_field, _label)
+del _field, _label
+
+
+def may_reschedule(actor: User, project_id: int) -> bool:
+    """ORGANISE_ACTIVITIES and the PM's or the CS supervisor's role in the project (the
+    administrator acts as every role, plans.acts_as)."""
+    from webapp.activities.plans import acts_as
+
+    return is_allowed(actor.grants, Permission.ORGANISE_ACTIVITIES, project_id) and any(
+        acts_as(actor, role, project_id) for role in RESCHEDULER_ROLES
+    )
+
+
+def check_reschedule_open(activity: Activity, now: datetime) -> None:
+    rules.check_reschedule_open(activity.status, activity.scheduled_at is not None,
+                                rules.activity_start(activity.day, activity.start_time), now)
+
+
+def _moved_shift(moment: datetime, days: int) -> datetime:
+    local = to_local(moment)
+    return rules.shift_moment(local.date() + timedelta(days=days), local.time())
+
+
+def _milestone_holders(session: so.Session, project_id: int, rows: list[ActivityMilestone]) -> set[int]:
+    """The users holding the roles of `rows` in the project (a supervisor: of an active
+    department of the milestone's kind)."""
+    from webapp.org.models import Department
+
+    kinds = {row.department_kind for row in rows if row.department_kind}
+    departments: dict[str, list[int]] = {}
+    if kinds:
+        for department_id, kind in session.execute(
+            sa.select(Department.id, Department.kind)
+            .where(Department.project_id == project_id, Department.kind.in_(kinds), Department.active)
+            .order_by(Department.id)
+        ):
+            departments.setdefault(kind, []).append(department_id)
+    users: set[int] = set()
+    for role, kind in sorted({(row.role, row.department_kind or "") for row in rows}):
+        if not kind:
+            users.update(users_with_roles(session, project_id, [role]))
+            continue
+        for department_id in departments.get(kind, []):
+            users.update(users_with_roles(session, project_id, [role], department_id))
+    return users
+
+
+def reschedule(
+    session: so.Session,
+    actor: User,
+    activity: Activity,
+    *,
+    day: date | None,
+    start_time: time | None,
+    end_time: time | None,
+    place: str | None,
+    date_reason: str | None,
+    reason: str | None,
+    now: datetime,
+) -> Activity:
+    """Move a scheduled or ready activity, before it starts, to another day, time or place
+    (rain, a venue clash): ACT-11 for the new day, ACT-13 for the times, the reason kept.
+
+    Every milestone not yet done is due again from the new day (rules.activity_timeline at
+    `now`: compressed when its usual due has passed), its "My work" item with it; done
+    ones keep their record, but the poster on the boards shows the old date: it is put up
+    again (reopened, back in "My work"). The day's roster keeps its shifts' times on the
+    new day; the owners' replies are kept. The holders of the open milestones' roles and
+    everyone on the roster are told."""
+    _require(actor, Permission.ORGANISE_ACTIVITIES, activity.project_id)
+    if not may_reschedule(actor, activity.project_id):
+        raise NotPermitted()
+    check_reschedule_open(activity, now)
+    moved = rules.check_reschedule(
+        (activity.day, activity.start_time, activity.end_time, activity.place),
+        day, start_time, end_time, place, date_reason, reason, operations.calendar(session), now,
+    )
+
+    def shown(values: tuple) -> dict[str, str | None]:
+        when, start, end, where, why = values
+        return {"day": when.isoformat(), "start_time": f"{start:%H:%M}", "end_time": f"{end:%H:%M}",
+                "place": where, "date_reason": why}
+
+    before = shown((activity.day, activity.start_time, activity.end_time, activity.place, activity.date_reason))
+    after = shown((moved.day, moved.start_time, moved.end_time, moved.place, moved.verdict.reason))
+    changes = {name: [before[name], after[name]] for name in before if before[name] != after[name]}
+    days_moved = (moved.day - activity.day).days
+    activity.day, activity.start_time, activity.end_time = moved.day, moved.start_time, moved.end_time
+    activity.place = moved.place
+    activity.date_basis, activity.date_reason = moved.verdict.basis.value, moved.verdict.reason
+
+    new_dues = {m.code: m for m in rules.activity_timeline(moved.day, moved.start_time, activity.important,
+                                                           created_at=now)}
+    rows = list(activity.milestones)
+    items = {
+        item.entity_id: item
+        for item in session.scalars(
+            sa.select(WorkItem).where(
+                WorkItem.entity_type == ActivityMilestone.__tablename__,
+                WorkItem.entity_id.in_([row.id for row in rows]),
+                WorkItem.kind == operations.MILESTONE_WORK,
+            ).order_by(WorkItem.id)
+        )
+    }
+    open_rows = []
+    for row in rows:
+        if row.done_at is not None:
+            if row.code != MilestoneCode.POSTER:
+                continue
+            old_note = row.note
+            row.done_at = row.done_by_id = row.note = None
+            audit.record(session, activity, "activity_milestone_reopened", actor_id=actor.id,
+                         note=f"{_milestone_title(row.code)}{': ' + old_note if old_note else ''}"[:2000])
+        planned = new_dues.get(MilestoneCode(row.code))
+        if planned is None:
+            continue
+        row.due_at, row.earliest_at, row.compressed = planned.due, planned.earliest, planned.compressed
+        open_rows.append(row)
+        item = items.get(row.id)
+        if item is None:
+            item = notify.open_work(
+                session, project_id=activity.project_id, kind=operations.MILESTONE_WORK,
+                title=operations.milestone_title(activity, row.code), link=operations.activity_link(activity),
+                entity=row, assignee_role=row.role, due_at=row.due_at,
+                department_id=operations.department_id_of_kind(session, activity.project_id, row.department_kind),
+            )
+        item.done_at = item.done_by_id = None
+        item.due_at = row.due_at
+
+    roster = list(session.scalars(sa.select(ActivityRosterEntry).where(ActivityRosterEntry.activity_id == activity.id)))
+    for entry in roster:
+        entry.shift_start = _moved_shift(entry.shift_start, days_moved)
+        entry.shift_end = _moved_shift(entry.shift_end, days_moved)
+
+    audit.record(session, activity, "activity_rescheduled", actor_id=actor.id, changes=changes, note=moved.reason)
+    told = (_milestone_holders(session, activity.project_id, open_rows) | {e.user_id for e in roster}) - {actor.id}
+    moved_word = gettext("Activity moved")
+    title = (f"{moved_word} · {activity.name} · {moved.day.isoformat()} "
+             f"{moved.start_time:%H:%M}–{moved.end_time:%H:%M} · {moved.place}")[:200]
+    notify.notify(session, told, project_id=activity.project_id, title=title, body=moved.reason,
+                  link=operations.activity_link(activity))
+    session.flush()
+    return activity

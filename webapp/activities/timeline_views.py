@@ -6,6 +6,8 @@ GET, POST /activities/<id>/detailed-plan            详细活动组织方案 + �
                                                     POST: the CS supervisor, while a draft)
 POST      /activities/<id>/detailed-plan/<action>   submit, pm_confirm, pm_return, vp_approve, vp_return
 POST      /activities/<id>/status/<target>          ready, held, cancelled (ORGANISE_ACTIVITIES)
+GET, POST /activities/<id>/reschedule               moved to another day, time or place (the PM, the CS
+                                                    supervisor; scheduled or ready, before the start)
 
 Another project's activity is not found (the scope: 404); without VIEW_ACTIVITIES 403;
 each step checks its own permission or role (403), then the rules (422, the message next
@@ -18,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -69,7 +71,8 @@ from webapp.core.clock import now as clock_now
 from webapp.core.forms import strip, text_area
 from webapp.core.htmx import wants_fragment
 from webapp.core.locking import EditConflict, check_version, conflict_message
-from webapp.core.rulekit import RuleViolation
+from webapp.core.rulekit import N_, RuleViolation
+from webapp.core.web import message
 from webapp.extensions import db
 from webapp.org.access import NotPermitted, can
 from webapp.org.labels import DEPARTMENT_KIND_LABELS, role_label
@@ -264,6 +267,7 @@ def _page_context(activity: Activity, *, milestone_forms: dict | None = None, st
         "poster_url": (url_for("activities.poster", activity_id=activity.id)
                        if can(Permission.ORGANISE_ACTIVITIES, activity.project_id) else None),
         "detailed_plan_url": url_for("activities.detailed_plan", activity_id=activity.id),
+        "reschedule_url": _reschedule_url(activity),
         "now": now,
         **_header(activity),
     }
@@ -323,7 +327,8 @@ def milestone_done(activity_id: int, code: str):
 
 def _render_status(activity: Activity, forms: dict | None = None, status: int = 200, conflict: str | None = None):
     if wants_fragment():
-        context = {"activity": activity, "forms": _status_forms(activity, forms), "conflict": conflict}
+        context = {"activity": activity, "forms": _status_forms(activity, forms), "conflict": conflict,
+                   "reschedule_url": _reschedule_url(activity)}
         return render_template("activities/_activity_status.html", **context), status, {"Vary": "HX-Request"}
     return _render_page(activity, status, status_forms=forms, conflict=conflict)
 
@@ -526,3 +531,98 @@ def detailed_plan_step(activity_id: int, action: str):
     flash(gettext("The detailed plan is now: %(status)s.",
                   status=plan_status_label(found.detailed_plan.status)), "success")
     return redirect(url_for("activities.detailed_plan", activity_id=activity_id), code=303)
+
+
+# ---------------------------------------------------------------------------- moving the activity (活动改期, helper R)
+
+
+class RescheduleForm(FlaskForm):
+    version = HiddenField()
+    day = StringField(_l("Date"), validators=[Length(max=10)], filters=[strip], render_kw={"type": "date"})
+    start_time = StringField(_l("Starts"), validators=[Length(max=8)], filters=[strip], render_kw={"type": "time"})
+    end_time = StringField(_l("Ends (by 22:00)"), validators=[Length(max=8)], filters=[strip],
+                           render_kw={"type": "time"})
+    place = StringField(_l("Place"), validators=[Length(max=rules.NAME_LIMIT)], filters=[strip])
+    date_reason = StringField(_l("Reason for the date (when it is not a weekend or the eve of a major holiday)"),
+                              validators=[Length(max=rules.REASON_LIMIT)], filters=[strip])
+    reason = text_area(2, _l("Why it is moved"), rules.REASON_LIMIT)
+
+
+def _reschedule_url(activity: Activity) -> str | None:
+    """The move page's address for the status panel: for those who may move it, while it
+    may be moved."""
+    if not timeline.may_reschedule(current_user, activity.project_id):
+        return None
+    try:
+        timeline.check_reschedule_open(activity, clock_now())
+    except RuleViolation:
+        return None
+    return url_for("activities.reschedule", activity_id=activity.id)
+
+
+def _read_day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        raise RuleViolation(N_("Choose the date."), field="day") from None
+
+
+def _read_time(text: str | None, name: str) -> time | None:
+    try:
+        return time.fromisoformat(text).replace(second=0, microsecond=0) if text else None
+    except ValueError:
+        raise RuleViolation(N_("Enter a time such as 19:30."), field=name) from None
+
+
+def _render_reschedule(activity: Activity, form: RescheduleForm | None, status: int = 200, *,
+                       refusal: str | None = None, conflict: str | None = None):
+    if form is not None and not form.version.data:
+        form.version.data = activity.version
+    context = {"activity": activity, "form": form, "refusal": refusal, "conflict": conflict, **_header(activity)}
+    return render_template("activities/reschedule.html", **context), status, {"Vary": "HX-Request"}
+
+
+@bp.route("/<int:activity_id>/reschedule", methods=["GET", "POST"])
+def reschedule(activity_id: int):
+    """Move a scheduled or ready activity, before it starts, to another day, time or place
+    (the PM, the CS supervisor): ACT-11 for the day, ACT-13 for the times, the reason
+    kept; the undone milestones due again from the new day, the poster put up again."""
+    found = _activity_or_404(activity_id)
+    if not timeline.may_reschedule(current_user, found.project_id):
+        abort(403)
+    try:
+        timeline.check_reschedule_open(found, clock_now())
+    except RuleViolation as exc:
+        return _render_reschedule(found, None, 200 if request.method == "GET" else 422, refusal=message(exc))
+    if request.method == "GET":
+        form = RescheduleForm(formdata=None, data={
+            "version": found.version, "day": found.day.isoformat(), "start_time": f"{found.start_time:%H:%M}",
+            "end_time": f"{found.end_time:%H:%M}", "place": found.place, "date_reason": found.date_reason,
+        })
+        return _render_reschedule(found, form)
+    form = RescheduleForm()
+    if not form.validate_on_submit():
+        return _render_reschedule(found, form, 422)
+    typed: dict[str, object] = {}
+    unread = False
+    for name, read in (("day", _read_day), ("start_time", lambda text: _read_time(text, "start_time")),
+                       ("end_time", lambda text: _read_time(text, "end_time"))):
+        try:
+            typed[name] = read(getattr(form, name).data)
+        except RuleViolation as exc:
+            field_error(form, exc)
+            unread = True
+    if unread:
+        return _render_reschedule(found, form, 422)
+    try:
+        with saving(found):
+            check_version(db.session, found, form.version.data)
+            timeline.reschedule(db.session, current_user, found, place=form.place.data,
+                                date_reason=form.date_reason.data, reason=form.reason.data, now=clock_now(), **typed)
+    except EditConflict as exc:
+        return _render_reschedule(_activity_or_404(activity_id), form, 409, conflict=conflict_message(exc))
+    except RuleViolation as exc:
+        field_error(form, exc)
+        return _render_reschedule(_activity_or_404(activity_id), form, 422)
+    flash(gettext("The activity is moved; the timeline follows the new date."), "success")
+    return redirect(url_for("activities.activity", activity_id=activity_id), code=303)
