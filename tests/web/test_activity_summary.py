@@ -214,6 +214,8 @@ def test_act15_the_written_summary_is_read_only_with_the_cost_over_budget(app, c
     assert re.search(r'<tr id="summary-difference" class="over-budget">.*?¥120.50', html, re.S)
     assert re.search(r'id="summary-rsvp-units">2<', html) and re.search(r'id="summary-rsvp-heads">5<', html)
     assert re.search(r'id="summary-attendance">86<', html)
+    # the history shows the costs in yuan, as people read them, not in stored fen
+    assert "2120.50" in html and "212050" not in html
     again = post(client, f"/activities/{activity_id}/summary", {**_summary_form(attendance="99"), "version": "9"})
     assert again.status_code in (409, 422)
     with app.app_context():

@@ -37,6 +37,7 @@ from webapp.org.access import check
 from webapp.org.models import User
 from webapp.org.queries import users_with_roles
 from webapp.org.rules import Permission, Role
+from webapp.paid_services.rules import format_yuan
 
 PURCHASE = "purchase"
 COST = "cost"
@@ -46,7 +47,7 @@ for _field, _label in {
     "attendance": N_("Attendance"),
     "went_well": N_("What went well"),
     "shortcomings": N_("Shortcomings found"),
-    "cost_fen": N_("Costs"),
+    "cost": N_("Costs (yuan)"),
     "rsvp_units": N_("Households replied"),
     "rsvp_heads": N_("People announced"),
 }.items():
@@ -145,7 +146,7 @@ def summarise(
         changes={
             "attendance": [None, summary.attendance],
             "shortcomings": [None, summary.shortcomings],
-            "cost_fen": [None, summary.cost_fen],
+            "cost": [None, format_yuan(summary.cost_fen)],
             "rsvp_units": [None, summary.rsvp_units],
             "rsvp_heads": [None, summary.rsvp_heads],
         },

@@ -40,6 +40,7 @@ from webapp.org.access import check as _require
 from webapp.org.models import User
 from webapp.org.queries import users_with_roles
 from webapp.org.rules import Permission, Role, is_allowed
+from webapp.paid_services.rules import format_yuan
 
 #: the work item of a detailed plan returned to its writer with the reasons
 DETAILED_PLAN_RETURNED = "activity_detailed_plan_returned"
@@ -76,7 +77,7 @@ audit.ACTION_LABELS.update(
 )
 audit.FIELD_LABELS.setdefault("host", N_("Host"))
 audit.FIELD_LABELS.setdefault("organisation", N_("Organisation"))
-audit.FIELD_LABELS.setdefault("purchase_total", N_("Purchase total"))
+audit.FIELD_LABELS.setdefault("purchase_total", N_("Purchase total (yuan)"))
 
 
 # ---------------------------------------------------------------------------- who
@@ -211,7 +212,7 @@ def save_detailed_plan(
     total = sum(line.amount_fen for line in checked.purchase_lines)
     if total != before_total:
         changes = dict(changes or {})
-        changes["purchase_total"] = [f"{before_total / 100:.2f}", f"{total / 100:.2f}"]
+        changes["purchase_total"] = [format_yuan(before_total), format_yuan(total)]
     audit.record(session, plan, "detailed_plan_saved", actor_id=actor.id, changes=changes or None)
     return plan
 
