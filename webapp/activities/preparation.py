@@ -20,7 +20,6 @@ from webapp.activities.models import (
     Activity,
     ActivityChecklistTick,
     ActivityHouseholdNotice,
-    ActivityMilestone,
     ActivityRosterEntry,
 )
 from webapp.activities.rules import MilestoneCode
@@ -325,10 +324,6 @@ def remove_from_roster(session: so.Session, actor, activity: Activity, entry_id:
                  changes={"role": [found.role, None]}, note=found.user.display_name)
     session.flush()
     return True
-
-
-def roster_milestone(session: so.Session, activity: Activity) -> ActivityMilestone | None:
-    return operations.milestone(session, activity, MilestoneCode.DAY_ROSTER)
 
 
 def complete_roster(session: so.Session, actor, activity: Activity, *, now: datetime) -> None:

@@ -26,7 +26,7 @@ from webapp.activities import operations, preparation, rules
 from webapp.activities.labels import NOTICE_METHOD_LABELS
 from webapp.activities.models import Activity, ActivityChecklistTick
 from webapp.activities.rules import CHECKLIST_ITEMS, MilestoneCode
-from webapp.activities.views import bp
+from webapp.activities.views import activity_or_404, bp
 from webapp.core.actions import field_error
 from webapp.core.clock import now as clock_now
 from webapp.core.clock import to_local
@@ -74,14 +74,7 @@ class RosterCompleteForm(FlaskForm):
 
 
 def _activity_or_404(activity_id: int) -> Activity:
-    """The activity (another project's: 404; one still only planned: 404), readable by
-    the user (else 403)."""
-    activity = db.first_or_404(sa.select(Activity).where(Activity.id == activity_id))
-    if activity.scheduled_at is None:
-        abort(404)
-    if not can(Permission.VIEW_ACTIVITIES, activity.project_id):
-        abort(403)
-    return activity
+    return activity_or_404(activity_id, scheduled=True)
 
 
 def _may_organise(activity: Activity) -> bool:

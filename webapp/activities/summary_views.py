@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import re
 
-import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -26,7 +25,7 @@ from webapp.activities import rules, summary
 from webapp.activities.labels import activity_status_label
 from webapp.activities.models import Activity
 from webapp.activities.rules import ActivityStatus, MoneyLine
-from webapp.activities.views import bp
+from webapp.activities.views import activity_or_404, bp
 from webapp.core import audit
 from webapp.core.actions import field_error, saving
 from webapp.core.clock import local_date
@@ -61,12 +60,7 @@ class SummaryForm(FlaskForm):
 
 
 def _activity_or_404(activity_id: int) -> Activity:
-    activity = db.session.scalar(
-        sa.select(Activity).where(Activity.id == activity_id).options(so.joinedload(Activity.detailed_plan))
-    )
-    if activity is None:
-        abort(404)
-    return activity
+    return activity_or_404(activity_id, so.joinedload(Activity.detailed_plan))
 
 
 def _typed_lines(form_data) -> list[tuple[str, str]]:

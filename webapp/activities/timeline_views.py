@@ -64,7 +64,7 @@ from webapp.activities.step_forms import (
     ReturnForm,
     StepForm,
 )
-from webapp.activities.views import bp
+from webapp.activities.views import activity_or_404, bp
 from webapp.core import audit
 from webapp.core.actions import field_error, saving
 from webapp.core.clock import now as clock_now
@@ -149,18 +149,12 @@ def committing() -> Iterator[None]:
 
 
 def _activity_or_404(activity_id: int) -> Activity:
-    activity = db.first_or_404(
-        sa.select(Activity)
-        .where(Activity.id == activity_id)
-        .options(
-            so.selectinload(Activity.milestones).joinedload(ActivityMilestone.done_by),
-            so.joinedload(Activity.detailed_plan),
-            so.joinedload(Activity.plan),
-        )
+    return activity_or_404(
+        activity_id,
+        so.selectinload(Activity.milestones).joinedload(ActivityMilestone.done_by),
+        so.joinedload(Activity.detailed_plan),
+        so.joinedload(Activity.plan),
     )
-    if not can(Permission.VIEW_ACTIVITIES, activity.project_id):
-        abort(403)
-    return activity
 
 
 # ---------------------------------------------------------------------------- the activity page
