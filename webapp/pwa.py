@@ -104,3 +104,13 @@ def offline():
     response = current_app.make_response(render_template("offline.html"))
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+@bp.get("/healthz")
+@public
+def healthz():
+    """Liveness for nginx, systemd and monitoring; also the benchmark's ceiling: the same
+    app, middleware and server as every page, with no database and no template."""
+    response = current_app.make_response(("ok\n", 200, {"Content-Type": "text/plain; charset=utf-8"}))
+    response.headers["Cache-Control"] = "no-store"
+    return response

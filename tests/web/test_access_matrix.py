@@ -118,6 +118,7 @@ ROUTES: dict[str, Route] = {
     "pwa.manifest": Route("GET", lambda p: "/manifest.webmanifest", PUBLIC, project_bound=False),
     "pwa.service_worker": Route("GET", lambda p: "/sw.js", PUBLIC, project_bound=False),
     "pwa.offline": Route("GET", lambda p: "/offline", PUBLIC, project_bound=False),
+    "pwa.healthz": Route("GET", lambda p: "/healthz", PUBLIC, project_bound=False),
     "static": Route("GET", lambda p: "/static/css/app.css", PUBLIC, project_bound=False),
     # the estate
     "estate.index": Route("GET", lambda p: "/estate/", ALL, project_bound=False),
