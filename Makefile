@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run install migrate demo test test-unit test-web test-browser test-pg browser-deps messages bench lint clean
+.PHONY: run install migrate demo test test-unit test-web test-browser test-pg browser-deps server-deps messages bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,14 @@ browser-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
-test: install browser-deps
+# Debian's nginx for the deployment smoke test (the site of deploy/nginx/ in front of gunicorn).
+server-deps:
+	@if ! command -v nginx >/dev/null && ! test -x /usr/sbin/nginx; then \
+		echo "Installing nginx-light with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; \
+	fi
+
+test: install browser-deps server-deps
 	$(BIN)/pytest -q
 
 test-unit: install
@@ -51,12 +58,19 @@ test-web: install
 test-browser: install browser-deps
 	$(BIN)/pytest -q tests/browser
 
-test-pg: install browser-deps
+test-pg: install browser-deps server-deps
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/pytest -q
 
 # Extract translatable strings, update the zh_Hans_CN catalogue and compile it.
 messages: install
 	$(BIN)/python tools/translations.py update
+
+# The hot pages at company size under wrk (not part of `make test`): generates the dataset
+# once into its own database (BENCH_REBUILD=1 to redo it), serves the app with gunicorn
+# and writes bench/results/. BENCH_SCALE=0.01 for a quick try.
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/estatedesk_bench
+bench: install
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.run
 
 lint: install
 	$(BIN)/ruff check .

@@ -64,7 +64,7 @@ def _select_locale() -> str:
 
 
 def _init_extensions(app: Flask) -> None:
-    from webapp.core import audit, scoping, web
+    from webapp.core import audit, media, scoping, web
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PACKAGE_DIR / "migrations"), render_as_batch=True)
@@ -91,6 +91,7 @@ def _init_extensions(app: Flask) -> None:
     scoping.install(so.Session)
     audit.install(so.Session)
     web.install(app)
+    media.init_app(app)
 
     @app.context_processor
     def _template_globals():

@@ -18,6 +18,8 @@ from webapp.extensions import db
 user_cli = AppGroup("user", help="Manage users.")
 sla_cli = AppGroup("sla", help="Deadlines of complaints.")
 webhooks_cli = AppGroup("webhooks", help="Group-robot messages (WeCom, DingTalk).")
+jobs_cli = AppGroup("jobs", help="Background jobs on Redis (RQ), when REDIS_URL is set.")
+media_cli = AppGroup("media", help="Where photos and signatures are stored.")
 
 
 @user_cli.command("create")
@@ -103,7 +105,29 @@ def sla_sweep():
     Safe to run as often as wanted, and from several machines at once: rows are taken with
     SKIP LOCKED and every notification has a dedupe key. Run it from the systemd timer in
     deploy/systemd/ every few minutes. It ends with one pass of `flask webhooks deliver`.
+    With REDIS_URL set, `flask jobs enqueue-sweep` hands the same work to the job worker.
     """
+    _sweep_here()
+
+
+def _sweep_here() -> None:
+    upgraded, notified, chased = run_sla_sweep()
+    click.echo(f"Upgraded {upgraded} complaint(s) to major; {notified} new breach notification(s).")
+    if chased:
+        click.echo(f"Return-for-repair slips to chase: {chased}.")
+    _deliver_robot_messages(quiet=True)
+
+
+SWEEP_JOB = "webapp.cli:sla_sweep_job"
+#: one sweep waiting or running at a time, however often the timer ticks
+SWEEP_JOB_ID = "sla-sweep"
+#: the sweep's work plus a batch of group-robot posts
+SWEEP_JOB_TIMEOUT = 900
+
+
+def run_sla_sweep() -> tuple[int, int, int]:
+    """The sweep's work, each step committed on its own: complaints upgraded, breach
+    notifications sent, return-for-repair slips chased."""
     from webapp.complaints.operations import notify_breaches, upgrade_overdue
     from webapp.core.clock import now
 
@@ -132,10 +156,20 @@ def sla_sweep():
 
     remind_overdue_milestones(db.session, moment)
     db.session.commit()
-    click.echo(f"Upgraded {len(upgraded)} complaint(s) to major; {notified} new breach notification(s).")
-    if chased:
-        click.echo(f"Return-for-repair slips to chase: {chased}.")
-    _deliver_robot_messages(quiet=True)
+    return len(upgraded), notified, chased
+
+
+def sla_sweep_job() -> str:
+    """Background job: `flask sla sweep` run by the job worker."""
+    from webapp.core import outbox
+    from webapp.core.clock import now
+
+    upgraded, notified, chased = run_sla_sweep()
+    delivered = outbox.deliver_due(db.engine, now())
+    return (
+        f"{upgraded} upgraded, {notified} breach notification(s), {chased} slip(s) to chase; "
+        f"group-robot messages: {delivered.sent} sent, {delivered.retrying} to retry, {delivered.gave_up} given up"
+    )
 
 
 def _deliver_robot_messages(quiet: bool = False) -> bool:
@@ -181,10 +215,91 @@ def webhooks_deliver(follow, interval):
         signal.signal(signal.SIGTERM, previous)
 
 
+@media_cli.command("check")
+def media_check():
+    """Write, read back and delete a probe object in the configured media store (MEDIA_DIR,
+    or the S3 bucket with MEDIA_STORE=s3). Prints OK, or the reason and exits 1: run it
+    after changing the media settings, before restarting the service."""
+    from flask import current_app
+
+    from webapp.core.media import check_store
+
+    result = check_store(current_app)
+    if not result.ok:
+        click.echo(f"Media store check failed: {result.message}", err=True)
+        raise SystemExit(1)
+    click.echo(f"OK: {result.message}")
+
+
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop once the queue is empty (tests, one-off catch-up).")
+def jobs_worker(burst):
+    """Run background jobs from the "estatedesk" queue on REDIS_URL, each in the app with a
+    fresh database session. SIGTERM lets the job in hand finish, then stops (what systemd
+    sends); a job cut short by a crash runs again. deploy/systemd/estatedesk-worker.service
+    runs it.
+    """
+    from flask import current_app
+
+    from webapp.core import jobs
+
+    url = jobs.redis_url()
+    if not url:
+        raise click.UsageError("REDIS_URL is not set: without it, jobs run inside the app and need no worker.")
+    worker = jobs.make_worker(current_app._get_current_object(), url)
+    # the scheduler re-queues jobs retried after a pause (Retry intervals)
+    worker.work(burst=burst, with_scheduler=True)
+
+
+@jobs_cli.command("status")
+def jobs_status():
+    """How many jobs wait, run, wait for a retry or failed, and how many workers listen."""
+    from webapp.core import jobs
+
+    url = jobs.redis_url()
+    if not url:
+        click.echo("REDIS_URL is not set: jobs run inside the app, right after each change is saved.")
+        return
+    try:
+        found = jobs.status(url)
+    except Exception as exc:
+        click.echo(f"Redis is not reachable ({exc}).", err=True)
+        raise SystemExit(1) from None
+    click.echo(
+        f"Queue {jobs.QUEUE_NAME}: {found.queued} queued, {found.started} started, "
+        f"{found.scheduled} scheduled for retry, {found.failed} failed, {found.finished} finished; "
+        f"{found.workers} worker(s)."
+    )
+
+
+@jobs_cli.command("enqueue-sweep")
+def jobs_enqueue_sweep():
+    """Hand `flask sla sweep` to the job worker (what the timer runs). One sweep waits at a
+    time: a tick while one is queued or running adds nothing. Without REDIS_URL, or with
+    Redis unreachable, the sweep runs here instead.
+    """
+    from flask import current_app
+
+    from webapp.core import jobs
+
+    url = jobs.redis_url()
+    if url:
+        job = jobs.Job(SWEEP_JOB, (), SWEEP_JOB_ID, inline=False, timeout=SWEEP_JOB_TIMEOUT,
+                       app=current_app._get_current_object())
+        outcome = jobs.dispatch(job)
+        if outcome in ("queued", "duplicate"):
+            click.echo("Sweep queued." if outcome == "queued" else "A sweep is already queued or running.")
+            return
+        click.echo("Redis is not reachable: sweeping here.", err=True)
+    _sweep_here()
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(user_cli)
     app.cli.add_command(sla_cli)
     app.cli.add_command(webhooks_cli)
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(media_cli)
     app.cli.add_command(demo_command)
 
 

@@ -75,6 +75,22 @@ class Config:
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     MEDIA_MAX_UPLOAD_BYTES = 15 * 1024 * 1024
     MEDIA_MAX_PIXELS = 40_000_000
+    #: where photos and signatures are kept: "local" (MEDIA_DIR) or "s3" (a private bucket
+    #: of S3 or an S3-compatible store; credentials through AWS_ACCESS_KEY_ID and
+    #: AWS_SECRET_ACCESS_KEY, as boto3 reads them). `flask media check` tests the settings.
+    MEDIA_STORE = os.environ.get("MEDIA_STORE", "local").strip().lower() or "local"
+    S3_BUCKET = os.environ.get("S3_BUCKET", "").strip() or None
+    #: e.g. http://127.0.0.1:9000 for MinIO; unset for AWS itself
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "").strip() or None
+    S3_REGION = os.environ.get("S3_REGION", "").strip() or "us-east-1"
+    #: how long the link a photo view redirects to keeps working
+    S3_URL_SECONDS = int(os.environ.get("S3_URL_SECONDS", "").strip() or 300)
+    #: the store's address as phones reach it, when it differs from S3_ENDPOINT_URL
+    #: (links are signed for it, and pages allow images from it)
+    S3_PUBLIC_ENDPOINT_URL = os.environ.get("S3_PUBLIC_ENDPOINT_URL", "").strip() or None
+    #: behind nginx with the local store, e.g. "/_media/": photo views answer with
+    #: X-Accel-Redirect after their own checks and nginx sends the file (internal location)
+    MEDIA_ACCEL_PREFIX = os.environ.get("MEDIA_ACCEL_PREFIX", "").strip() or None
     MAX_IMPORT_ROWS = 20000
     #: printed QR labels point here (https://wy.example.com) instead of the host the
     #: sheet was printed from, e.g. when printing from an office-only address
@@ -84,6 +100,14 @@ class Config:
     WEBHOOK_ALLOW_HOSTS = tuple(
         host.strip().lower() for host in os.environ.get("WEBHOOK_ALLOW_HOSTS", "").split(",") if host.strip()
     )
+    #: each post to a group robot gives up after this many seconds; a message claimed by a
+    #: runner stays its own for at least WEBHOOK_LEASE_SECONDS (then another may send it)
+    WEBHOOK_SEND_TIMEOUT = float(os.environ.get("WEBHOOK_SEND_TIMEOUT", "5"))
+    WEBHOOK_LEASE_SECONDS = float(os.environ.get("WEBHOOK_LEASE_SECONDS", "120"))
+
+    #: background jobs (webapp/core/jobs.py) go to RQ on this Redis; unset, they run in
+    #: the process right after the commit
+    REDIS_URL = os.environ.get("REDIS_URL", "").strip() or None
 
 
 class ProductionConfig(Config):
@@ -122,6 +146,9 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"  # noqa: S105
     WTF_CSRF_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
+    REDIS_URL = None
+    MEDIA_STORE = "local"
+    MEDIA_ACCEL_PREFIX = None
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - fast; the real method is tested once
 
 

@@ -168,7 +168,8 @@ def test_slip01_seven_photos_at_once_are_refused(arranged):
 def test_slip01_a_rollback_deletes_the_files_saved_in_the_transaction(arranged):
     session, slip, filer, store = arranged
     attach(arranged, [upload(jpeg_with_gps())])
-    assert len(files_under(store.root)) == 3
+    # the original and the thumbnail; the watermarked copy is made after the commit
+    assert len(files_under(store.root)) == 2
     session.rollback()
     assert files_under(store.root) == []
 
@@ -214,7 +215,7 @@ def test_slip01_photos_saved_inside_a_savepoint_follow_it(arranged):
     savepoint = session.begin_nested()
     attach(arranged, [upload(jpeg_with_gps())])
     savepoint.commit()
-    assert len(files_under(store.root)) == 3  # kept while the enclosing transaction runs
+    assert len(files_under(store.root)) == 2  # kept while the enclosing transaction runs
     session.rollback()
     assert files_under(store.root) == []
 
@@ -227,20 +228,21 @@ def test_slip01_photos_saved_inside_a_savepoint_follow_it(arranged):
 def test_slip01_a_store_failure_half_way_deletes_what_this_call_saved(arranged):
     session, slip, filer, store = arranged
 
-    class DiskFullAfterFour(LocalMediaStore):
+    class DiskFullAfterThree(LocalMediaStore):
         saves = 0
 
         def save(self, key, data):
             self.saves += 1
-            if self.saves > 4:
+            if self.saves > 3:
                 raise OSError(28, "No space left on device")
             super().save(key, data)
 
-    full = DiskFullAfterFour(store.root)
-    with pytest.raises(OSError):
+    full = DiskFullAfterThree(store.root)
+    with pytest.raises(MediaError) as refused:  # shown next to the photos, not a 500
         attach_photos(session, slip, [upload(jpeg_with_gps()), upload(jpeg_with_gps())],
                       kind="report", actor=filer, store=full, now=NOW)
-    assert full.saves == 5
+    assert refused.value.field == "photos"
+    assert full.saves == 4  # the original and thumbnail of the first photo, then the second's
     assert files_under(store.root) == []
     session.commit()
     assert session.scalar(sa.select(sa.func.count(SlipPhoto.id))) == 0

@@ -146,3 +146,28 @@ def test_org01_the_sign_in_limit_holds_across_worker_processes_with_redis(app, w
 def test_org01_without_shared_storage_each_worker_counts_alone(app, world):
     """Why production sets REDIS_URL: in-memory counts are per process."""
     assert _failures_split_over_two_workers(app, "memory://") == 303
+
+
+def test_rcp01_the_owners_form_limit_holds_across_worker_processes_with_redis(app, world):
+    """The QR form's sending limit (and with it every limit of the one app-wide limiter:
+    the owners' pages, the activity pages) is counted in the shared storage."""
+    from tests.web.test_reception_public import _send
+
+    redis = _redis_or_skip()
+    redis.flushdb()
+    app.config["OWNER_FORM_LIMIT"] = "3 per hour"
+    worker_a = _worker(app, REDIS_URL)
+    worker_b = _worker(app, REDIS_URL)
+    try:
+        for worker in (worker_a, worker_b):
+            worker.config["OWNER_FORM_LIMIT"] = "3 per hour"
+        with time_machine.travel(START, tick=False) as clock:
+            phone_on_a, phone_on_b = worker_a.test_client(), worker_b.test_client()
+            assert _send(phone_on_a, clock).status_code == 303
+            assert _send(phone_on_a, clock).status_code == 303
+            assert _send(phone_on_b, clock).status_code == 303
+            assert _send(phone_on_b, clock).status_code == 429
+            assert _send(phone_on_a, clock).status_code == 429
+    finally:
+        _dispose(worker_a, worker_b)
+        redis.flushdb()

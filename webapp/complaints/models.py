@@ -26,6 +26,17 @@ class Complaint(Versioned, ProjectScoped, Base):
         sa.Index("ix_complaints_status_received", "status", "received_at"),
         # repeats by the same owner (CMP-07)
         sa.Index("ix_complaints_project_owner", "project_id", "owner_id"),
+        # the monthly summary's clocks: what fell due or was upgraded in the period
+        # (0011_scale_indexes); upgrades are rare, so only upgraded rows are indexed
+        sa.Index("ix_complaints_project_commitment_due", "project_id", "commitment_due_at"),
+        sa.Index("ix_complaints_project_resolution_due", "project_id", "resolution_due_at"),
+        sa.Index(
+            "ix_complaints_project_upgraded",
+            "project_id",
+            "upgraded_at",
+            postgresql_where=sa.text("upgraded_at IS NOT NULL"),
+            sqlite_where=sa.text("upgraded_at IS NOT NULL"),
+        ),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -182,6 +193,8 @@ class ComplaintCallback(ProjectScoped, Base):
     """回访 (CMP-07): how, the owner's satisfaction and words; it closes the complaint."""
 
     __tablename__ = "complaint_callbacks"
+    #: the monthly summary's satisfaction: a project's call-backs in a period (0011_scale_indexes)
+    __table_args__ = (sa.Index("ix_complaint_callbacks_project_called", "project_id", "called_at"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     complaint_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("complaints.id"), index=True)

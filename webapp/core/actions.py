@@ -17,10 +17,11 @@ from typing import Any
 from flask import abort, flash, redirect
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.orm.exc import StaleDataError
 
 from webapp.core.clock import now as clock_now
 from webapp.core.htmx import wants_fragment
-from webapp.core.locking import EditConflict, check_version, conflict_message, touch
+from webapp.core.locking import EditConflict, check_version, conflict_message, lost_race, touch
 from webapp.core.locking import commit as commit_edit
 from webapp.core.rulekit import RuleViolation
 from webapp.core.web import message
@@ -67,6 +68,10 @@ def saving(entity: Any) -> Iterator[None]:
     except NotPermitted:
         db.session.rollback()
         abort(403)
+    except StaleDataError:
+        # a query inside the step autoflushed the change before the commit, and the row's
+        # version had moved on: the same lost race, found earlier
+        raise lost_race(db.session, entity) from None
     except Exception:
         db.session.rollback()
         raise

@@ -57,14 +57,20 @@ def touch(entity: Any, actor_id: int | None) -> None:
     entity.updated_by_id = actor_id
 
 
+def lost_race(session: so.Session, entity: Any | None = None) -> EditConflict:
+    """After an UPDATE … WHERE version = … matched no row (StaleDataError, at the commit
+    or at an earlier autoflush): roll back and name who saved meanwhile."""
+    session.rollback()
+    name = None
+    if entity is not None:
+        session.refresh(entity)
+        name = _editor_name(session, entity)
+    return EditConflict(name)
+
+
 def commit(session: so.Session, entity: Any | None = None) -> None:
     """Commit, turning a lost race into EditConflict."""
     try:
         session.commit()
     except StaleDataError:
-        session.rollback()
-        name = None
-        if entity is not None:
-            session.refresh(entity)
-            name = _editor_name(session, entity)
-        raise EditConflict(name) from None
+        raise lost_race(session, entity) from None

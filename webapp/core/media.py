@@ -29,12 +29,14 @@ import re
 import secrets
 import subprocess
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import pillow_heif
 import sqlalchemy as sa
@@ -298,6 +300,9 @@ class LocalMediaStore:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=".tmp")
         try:
+            # mkstemp makes the file 0600; nginx (www-data, in the app's group) must read it
+            # to send photos by X-Accel-Redirect, and nobody else may.
+            os.fchmod(fd, 0o640)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
@@ -330,9 +335,269 @@ class LocalMediaStore:
         self._path(key).unlink(missing_ok=True)
 
 
+#: what a stored object is served as; keys only ever end in these for photos and signatures
+_CONTENT_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+#: S3 refuses presigned URLs that live longer than a week
+_MAX_URL_SECONDS = 7 * 24 * 3600
+
+
+def content_type(key: str) -> str:
+    """The media type a stored file is served as, from the suffix `new_key` gave it."""
+    return _CONTENT_TYPES.get(Path(key).suffix, "application/octet-stream")
+
+
+class MediaStoreError(RuntimeError):
+    """The media store cannot be used as configured (a missing bucket, refused credentials,
+    a bad setting): the message says which setting to look at."""
+
+
+class S3MediaStore:
+    """Objects in one private bucket of S3 or an S3-compatible store (MinIO, Ceph, a cloud
+    vendor's object storage), addressed by the same keys as the local store.
+
+    `client` does the storage calls; `signer` (a client for S3_PUBLIC_ENDPOINT_URL, or the
+    same one) only signs URLs, so phones are sent to the address they can reach while the
+    app talks to the store over the internal one. boto3 clients are thread-safe, so one
+    pair serves every thread of a worker.
+    """
+
+    def __init__(self, client, bucket: str, *, signer=None, url_seconds: int = 300, public_origin: str | None = None):
+        self.client = client
+        self.signer = signer or client
+        self.bucket = bucket
+        self.url_seconds = url_seconds
+        self.public_origin = public_origin
+
+    def save(self, key: str, data: bytes) -> None:
+        # No ACL: objects stay private, readable only through a presigned URL. A PUT
+        # replaces an object whole, so a failed upload never leaves half a photo.
+        self.client.put_object(
+            Bucket=self.bucket, Key=check_key(key), Body=data,
+            ContentType=content_type(key), CacheControl="private",
+        )
+
+    def open(self, key: str) -> bytes:
+        try:
+            found = self.client.get_object(Bucket=self.bucket, Key=check_key(key))
+        except self.client.exceptions.ClientError as exc:
+            if _status(exc) == 404:
+                raise FileNotFoundError(key) from None
+            raise
+        with found["Body"] as body:
+            return body.read()
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=check_key(key))
+        except self.client.exceptions.ClientError as exc:
+            if _status(exc) == 404:
+                return False
+            raise
+        return True
+
+    def delete(self, key: str) -> None:
+        # S3 answers a delete of a missing key with success, like unlink(missing_ok=True)
+        self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
+
+    def presigned_url(self, key: str, mimetype: str | None = None) -> str:
+        """A GET URL for one object that works for `url_seconds`, then is refused by the store."""
+        return self.signer.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": check_key(key), "ResponseContentType": mimetype or content_type(key)},
+            ExpiresIn=self.url_seconds,
+        )
+
+    def check_bucket(self) -> None:
+        """MediaStoreError when the bucket is missing or the credentials are missing or
+        refused; network failures (botocore's own errors) propagate for the caller to judge."""
+        from botocore.exceptions import NoCredentialsError
+
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except NoCredentialsError:
+            raise MediaStoreError(
+                "MEDIA_STORE=s3 needs credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."
+            ) from None
+        except self.client.exceptions.ClientError as exc:
+            status = _status(exc)
+            where = self.client.meta.endpoint_url
+            if status == 404:
+                raise MediaStoreError(
+                    f"S3 bucket {self.bucket!r} does not exist at {where}: create it (private) or correct S3_BUCKET."
+                ) from None
+            if status in (401, 403):
+                raise MediaStoreError(
+                    f"S3 refused access to bucket {self.bucket!r} at {where} ({status}): check "
+                    "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the bucket's policy."
+                ) from None
+            raise
+
+
+def _status(exc) -> int | None:
+    return exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _s3_settings(config) -> tuple:
+    bucket = (config.get("S3_BUCKET") or "").strip()
+    if not bucket:
+        raise MediaStoreError("MEDIA_STORE=s3 needs S3_BUCKET (the name of a private bucket).")
+    seconds = config.get("S3_URL_SECONDS")
+    seconds = 300 if seconds in (None, "") else int(seconds)
+    if not 1 <= seconds <= _MAX_URL_SECONDS:
+        raise MediaStoreError(f"S3_URL_SECONDS must be between 1 and {_MAX_URL_SECONDS} (a week), not {seconds}.")
+    return (
+        bucket,
+        (config.get("S3_ENDPOINT_URL") or "").strip().rstrip("/") or None,
+        (config.get("S3_REGION") or "").strip() or "us-east-1",
+        seconds,
+        (config.get("S3_PUBLIC_ENDPOINT_URL") or "").strip().rstrip("/") or None,
+    )
+
+
+def _build_s3_store(settings: tuple) -> S3MediaStore:
+    import boto3
+    from botocore.config import Config as BotoConfig
+
+    bucket, endpoint, region, seconds, public_endpoint = settings
+    # Own session: boto3's default session is shared module state and not thread-safe.
+    session = boto3.session.Session(region_name=region)
+
+    def client(endpoint_url: str | None):
+        return session.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            config=BotoConfig(
+                signature_version="s3v4",
+                # A store at an address of its own (MinIO, a vendor's endpoint) is reached
+                # by path; AWS by the bucket's own host name, its current default.
+                s3={"addressing_style": "path" if endpoint_url else "virtual"},
+                connect_timeout=5,
+                read_timeout=30,
+                retries={"max_attempts": 3, "mode": "standard"},
+                # botocore's default checksums on every upload are refused by many
+                # S3-compatible servers; S3 itself does not need them
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            ),
+        )
+
+    storage = client(endpoint)
+    signer = client(public_endpoint) if public_endpoint and public_endpoint != endpoint else storage
+    signing_endpoint = signer.meta.endpoint_url
+    if public_endpoint or endpoint:
+        public_origin = _origin(signing_endpoint)
+    else:
+        parts = urlsplit(signing_endpoint)
+        public_origin = f"{parts.scheme}://{bucket}.{parts.netloc}"
+    return S3MediaStore(storage, bucket, signer=signer, url_seconds=seconds, public_origin=public_origin)
+
+
+_EXTENSION = "estatedesk.media_store"
+_building = threading.Lock()
+
+
+def media_backend(config) -> str:
+    """"local" or "s3" (MEDIA_STORE); MediaStoreError for anything else."""
+    backend = (config.get("MEDIA_STORE") or "local").strip().lower()
+    if backend not in ("local", "s3"):
+        raise MediaStoreError(f"MEDIA_STORE must be 'local' or 's3', not {backend!r}.")
+    return backend
+
+
 def store_from_app(app) -> MediaStore:
-    """The one place that chooses the storage backend (object storage comes later)."""
-    return LocalMediaStore(Path(app.config["MEDIA_DIR"]))
+    """The one place that chooses the storage backend (MEDIA_STORE).
+
+    The S3 clients are built once per worker process and kept in ``app.extensions``;
+    a process forked after they were built (a preloading server) builds its own, since
+    connection pools must not be shared across processes."""
+    if media_backend(app.config) == "local":
+        return LocalMediaStore(Path(app.config["MEDIA_DIR"]))
+    settings = _s3_settings(app.config)
+    identity = (os.getpid(), settings)
+    built = app.extensions.get(_EXTENSION)
+    if built is None or built[0] != identity:
+        with _building:
+            built = app.extensions.get(_EXTENSION)
+            if built is None or built[0] != identity:
+                built = (identity, _build_s3_store(settings))
+                app.extensions[_EXTENSION] = built
+    return built[1]
+
+
+def init_app(app) -> None:
+    """Check the media settings when the app starts, so that a wrong one stops the service
+    with its reason instead of failing the first upload.
+
+    Only definite answers stop a start (a bad setting, no such bucket, access refused):
+    an object store that is briefly unreachable must not keep every worker from booting.
+    Under the ``flask`` command nothing is checked: ``flask db upgrade`` does not need the
+    store, and ``flask media check`` reports what is wrong itself."""
+    import click
+
+    if click.get_current_context(silent=True) is not None:
+        return
+    if media_backend(app.config) != "s3":
+        return
+    store = store_from_app(app)
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        store.check_bucket()
+    except BotoCoreError as exc:
+        log.warning("media store: could not reach S3 bucket %s at startup: %s", store.bucket, exc)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    ok: bool
+    message: str
+
+
+def check_store(app) -> CheckResult:
+    """Write, read back and delete a probe object in the configured store, as an operator
+    would after configuring it (``flask media check``)."""
+    try:
+        store = store_from_app(app)
+    except MediaStoreError as exc:
+        return CheckResult(False, str(exc))
+    where = (
+        f"S3 bucket {store.bucket!r} at {store.client.meta.endpoint_url}"
+        if isinstance(store, S3MediaStore) else f"folder {store.root}"
+    )
+    key = new_key(".check")
+    probe = secrets.token_bytes(32)
+    step = "reaching the bucket"
+    try:
+        if isinstance(store, S3MediaStore):
+            store.check_bucket()
+        step = "writing a probe object"
+        store.save(key, probe)
+        step = "reading it back"
+        if store.open(key) != probe:
+            return CheckResult(False, f"{where}: the probe object read back differs from what was written.")
+        step = "deleting it"
+        store.delete(key)
+        if store.exists(key):
+            return CheckResult(False, f"{where}: the probe object is still there after deleting it.")
+    except MediaStoreError as exc:
+        return CheckResult(False, str(exc))
+    except Exception as exc:  # the operator needs the reason, whatever the library raised
+        try:
+            store.delete(key)
+        except Exception:  # noqa: S110 - the first failure is the one to report
+            pass
+        return CheckResult(False, f"{where}: {step} failed: {exc}")
+    if isinstance(store, S3MediaStore):
+        return CheckResult(
+            True, f"{where}: write, read and delete work; photos are served from {store.public_origin} "
+            f"by URLs valid {store.url_seconds} s.",
+        )
+    return CheckResult(True, f"{where}: write, read and delete work.")
 
 
 # --- no orphan files ----------------------------------------------------------------------

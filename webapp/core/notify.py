@@ -19,7 +19,7 @@ import sqlalchemy.orm as so
 from flask import has_request_context, url_for
 from flask_babel import gettext
 
-from webapp.core import outbox
+from webapp.core import outbox, scoping
 from webapp.core.clock import now as clock_now
 from webapp.core.clock import to_local
 from webapp.core.models import Notification, WorkItem
@@ -53,22 +53,26 @@ def notify(
                 .execution_options(all_projects=True)
             )
         )
-    created = []
-    for user_id in user_ids:
-        if user_id in already:
-            continue
-        note = Notification(
-            project_id=project_id,
-            user_id=user_id,
-            title=title,
-            body=body,
-            link=link,
-            dedupe_key=dedupe_key,
-            created_at=clock_now(),
-        )
-        session.add(note)
-        created.append(note)
-    return created
+    rows = [
+        {
+            "project_id": project_id,
+            "user_id": user_id,
+            "title": title,
+            "body": body,
+            "link": link,
+            "dedupe_key": dedupe_key,
+            "created_at": clock_now(),
+        }
+        for user_id in user_ids
+        if user_id not in already
+    ]
+    if not rows:
+        return []
+    # One INSERT for every recipient, on every engine (the unit of work would insert them
+    # one by one on SQLite). A bulk insert bypasses the flush-time scope check: same check here.
+    if not scoping.in_scope(project_id):
+        raise scoping.ScopeViolation(f"Notification in project {project_id} is outside the scope")
+    return list(session.scalars(sa.insert(Notification).returning(Notification), rows))
 
 
 def tell_group(

@@ -4,13 +4,15 @@ chat hears of the urgent matters, off the request path, retried until sent or gi
 * ``enqueue`` writes one ``WebhookDelivery`` in the caller's transaction, so a change and
   its announcement land together or not at all. A dedupe key makes one message per event
   however often a sweep runs. Slices reach it through ``webapp.core.notify.tell_group``.
-* ``deliver_due`` is the runner (``flask webhooks deliver``, and the end of ``flask sla
-  sweep``). It claims due rows in one short transaction by moving their
+* ``deliver_due`` is the runner (``flask webhooks deliver``, the end of ``flask sla
+  sweep``, and ``deliver_queued``: the background job each new row wakes up once its
+  transaction commits, on Redis when REDIS_URL is set). It claims due rows in one short transaction by moving their
   ``next_attempt_at`` past a lease (rows picked with ``FOR UPDATE SKIP LOCKED`` on
   PostgreSQL, so several runners never claim the same row), sends outside any
   transaction, then records each result: sent, retried on the ``webhooks.next_attempt_at``
   schedule, or given up with ``last_error``. A runner that dies mid-pass leaves its rows
-  to fall due again when the lease ends.
+  to fall due again when the lease ends. The claim is the only guard against sending
+  twice: a job, the polling runner and the sweep may all try, one claims.
 * ``save_robot``, ``send_test_message`` and ``recent_deliveries`` serve the admin page.
 
 Nothing here sends inside a web request except the admin's explicit test message.
@@ -32,7 +34,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from webapp.core import audit, locking
+from webapp.core import audit, jobs, locking
 from webapp.core.clock import now as clock_now
 from webapp.core.models import GroupRobot, WebhookDelivery
 from webapp.core.rulekit import N_, RuleViolation
@@ -54,8 +56,10 @@ log = logging.getLogger(__name__)
 #: messages claimed by one pass; each send is bounded by SEND_TIMEOUT
 BATCH = 20
 SEND_TIMEOUT = 5.0
-#: a claimed row stays claimed at least this long (longer for a long batch, see _lease)
+#: a claimed row stays claimed at least this long (longer for a long batch, see _lease);
+#: WEBHOOK_LEASE_SECONDS and WEBHOOK_SEND_TIMEOUT override both in the app's config
 LEASE_MIN = timedelta(minutes=2)
+DELIVERY_JOB = "webapp.core.outbox:deliver_queued"
 
 #: why a message was given up without being sent (stored in last_error, shown translated)
 ROBOT_DISABLED = N_("The robot was switched off before this message was sent.")
@@ -163,7 +167,12 @@ def enqueue(
     if dedupe_key is not None:
         # two sweeps announcing the same breach at once: the second insert does nothing
         statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return session.execute(statement.returning(_T.c.id)).scalar()
+    delivery_id = session.execute(statement.returning(_T.c.id)).scalar()
+    if delivery_id is not None:
+        # never inline: a slow vendor must not hold the user's request; without Redis the
+        # polling runner (``webhooks deliver --follow``) sends it within seconds
+        jobs.enqueue_after_commit(session, DELIVERY_JOB, delivery_id, job_id=f"webhook-{delivery_id}", inline=False)
+    return delivery_id
 
 
 # ---------------------------------------------------------------------------- the runner
@@ -197,15 +206,27 @@ class DeliveryPass:
         return self.sent + self.retrying + self.gave_up
 
 
+def _setting(name: str, default: float) -> float:
+    if has_app_context() and current_app.config.get(name) is not None:
+        return float(current_app.config[name])
+    return default
+
+
 def _lease(limit: int, timeout: float) -> timedelta:
     # a batch is claimed at once and sent one by one: the lease outlasts the slowest batch
-    return max(LEASE_MIN, timedelta(seconds=2 * limit * (timeout + 1)))
+    minimum = timedelta(seconds=_setting("WEBHOOK_LEASE_SECONDS", LEASE_MIN.total_seconds()))
+    return max(minimum, timedelta(seconds=2 * limit * (timeout + 1)))
 
 
-def _claim(engine: sa.Engine, now: datetime, limit: int, lease: timedelta) -> list[_Claimed]:
+def _claim(
+    engine: sa.Engine, now: datetime, limit: int, lease: timedelta, ids: Sequence[int] | None = None
+) -> list[_Claimed]:
+    due = [_T.c.sent_at.is_(None), _T.c.gave_up_at.is_(None), _T.c.next_attempt_at <= now]
+    if ids is not None:
+        due.append(_T.c.id.in_(list(ids)))
     picked = (
         sa.select(_T.c.id)
-        .where(_T.c.sent_at.is_(None), _T.c.gave_up_at.is_(None), _T.c.next_attempt_at <= now)
+        .where(*due)
         .order_by(_T.c.next_attempt_at, _T.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -291,14 +312,18 @@ def deliver_due(
     limit: int = BATCH,
     *,
     allow_hosts: Iterable[str] | None = None,
-    timeout: float = SEND_TIMEOUT,
+    timeout: float | None = None,
+    ids: Sequence[int] | None = None,
 ) -> DeliveryPass:
-    """One pass: send up to `limit` messages due at `now`. Never raises: a database or
-    network failure ends up in the result (and the log), the rows fall due again."""
+    """One pass: send up to `limit` messages due at `now` (only those of `ids` if given).
+    Never raises: a database or network failure ends up in the result (and the log), the
+    rows fall due again."""
     hosts = tuple(configured_allow_hosts() if allow_hosts is None else allow_hosts)
+    if timeout is None:
+        timeout = _setting("WEBHOOK_SEND_TIMEOUT", SEND_TIMEOUT)
     result = DeliveryPass()
     try:
-        claimed = _claim(engine, now, limit, _lease(limit, timeout))
+        claimed = _claim(engine, now, limit, _lease(limit, timeout), ids)
     except Exception as exc:  # the runner must outlive a database restart
         log.exception("claiming group-robot messages failed")
         result.error = f"claiming failed: {exc}"[:300]
@@ -314,6 +339,23 @@ def deliver_due(
         if outcome != "sent":
             log.warning("group-robot message %s not sent (attempt %s, %s)", item.id, item.attempts, outcome)
     return result
+
+
+def deliver_queued(delivery_id: int) -> str:
+    """Background job: send one queued message now, if it is still due and no other runner
+    holds it ("sent", "retrying", "gave_up", or "skipped" when there was nothing to do:
+    already sent, given up, waiting for its retry time, or claimed by another runner).
+    A failed send is retried on the outbox's own schedule by the polling runner and the
+    sweep; only a database failure raises, for the queue to retry the job."""
+    from webapp.extensions import db
+
+    result = deliver_due(db.engine, clock_now(), limit=1, ids=[delivery_id])
+    if result.error:
+        raise RuntimeError(f"group-robot message {delivery_id}: {result.error}")
+    for outcome in ("sent", "retrying", "gave_up"):
+        if getattr(result, outcome):
+            return outcome
+    return "skipped"
 
 
 # ---------------------------------------------------------------------------- the admin page

@@ -4,12 +4,20 @@ photos (slips, reception entries).
 Each photo is checked and re-encoded (webapp.core.media.check_and_reencode), then kept
 three times: the clean original (no EXIF), a thumbnail for lists, and the copy pages and
 prints show with the record's lines burnt in (水印相机). All or nothing: a bad file raises
-MediaError (field "photos") before any file of the call is stored. Files are written
-before the caller commits; a transaction that does not commit leaves none behind.
+MediaError (field "photos") before any file of the call is stored; a disk that fills up
+while storing raises MediaError too, after deleting the files the call had stored. Files
+are written before the caller commits; a transaction that does not commit leaves none behind.
+
+The check and the re-encoding happen in the request (the user hears at once that a file
+is no photo, and the clean original is stored before anything is acknowledged); the
+watermarked copy is a background job after the commit (webapp.core.jobs), its key
+recorded with the row from the start.
 """
 
 from __future__ import annotations
 
+import errno
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -18,6 +26,7 @@ from flask import current_app, has_app_context
 from werkzeug.datastructures import FileStorage
 
 from webapp.config import Config
+from webapp.core import jobs
 from webapp.core.media import (
     MediaError,
     MediaStore,
@@ -37,6 +46,9 @@ MAX_PHOTOS_PER_UPLOAD = 6
 VARIANTS = ("thumb", "view", "original")
 
 TOO_MANY_PHOTOS = N_("At most %(limit)s photos at a time.")
+STORAGE_FULL = N_("The server has no room left for photos: tell the system administrator, then try again later.")
+
+log = logging.getLogger(__name__)
 
 #: builds the row of one stored photo from the image and its keys
 #: ({"original", "thumbnail", "watermarked"})
@@ -88,49 +100,70 @@ def attach_images(
     session: so.Session,
     files: Iterable[FileStorage | None],
     *,
-    lines: list[str] | Callable[[], list[str]],
     build_row: RowBuilder,
     store: MediaStore,
+    watermark_job: str,
     max_photos: int = MAX_PHOTOS_PER_UPLOAD,
 ) -> list[Any]:
-    """Check, re-encode, watermark with `lines` and store the uploaded photos; add the
+    """Check, re-encode and store the uploaded photos (original and thumbnail); add the
     row `build_row` makes for each to the session and return the rows.
 
-    `lines` may be a callable, evaluated only when there is something to store."""
+    The watermarked copy is left to `watermark_job` ("package.module:function" taking the
+    row's id), queued once the caller commits: the row already names its key, and
+    `ensure_watermarked` builds the file on demand if a page asks before the job ran."""
     uploads = chosen_files(files)
     if not uploads:
         return []
     processed = check_uploads(uploads, max_photos)
-    watermark_lines = lines() if callable(lines) else lines
     transaction = current_transaction(session)
     saved: list[str] = []
     rows: list[Any] = []
     try:
         for image in processed:
-            keys = {}
-            for variant, data in (
-                ("original", image.original),
-                ("thumbnail", image.thumbnail),
-                ("watermarked", watermark(image.original, watermark_lines)),
-            ):
+            # the watermarked copy's key is chosen now; its file comes after the commit
+            keys = {"watermarked": new_key()}
+            for variant, data in (("original", image.original), ("thumbnail", image.thumbnail)):
                 key = new_key()
-                store.save(key, data)
+                try:
+                    store.save(key, data)
+                except OSError as exc:
+                    if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                        raise
+                    # the user's form comes back with this message; the operator needs the log
+                    log.error("media store full, photo upload refused: %s", exc)
+                    raise MediaError(STORAGE_FULL, field="photos") from exc
                 saved.append(key)
                 keys[variant] = key
             row = build_row(image, keys)
             session.add(row)
             rows.append(row)
+        session.flush()  # the rows' ids, for their watermark jobs
     except BaseException:
         delete_files(store, saved)
         for row in rows:
-            session.expunge(row)
+            if row in session:
+                session.expunge(row)
         raise
     delete_unless_committed(session, store, saved, transaction)
+    for row in rows:
+        jobs.enqueue_after_commit(session, watermark_job, row.id, job_id=f"watermark-{row.__tablename__}-{row.id}")
     return rows
 
 
-def variant_key(photo: Any, variant: str) -> str:
-    """The storage key of one variant of a photo row; KeyError for anything else."""
+def ensure_watermarked(photo: Any, lines: Callable[[], list[str]], store: MediaStore) -> str:
+    """The key of the photo's watermarked copy, its file built from the original now if
+    the upload's job has not made it yet. Idempotent: the same original and lines give
+    the same bytes, and the file is replaced atomically, so a job and a page view racing
+    each other write the same copy."""
+    key = photo.watermarked_key
+    if not store.exists(key):
+        store.save(key, watermark(store.open(photo.original_key), lines()))
+    return key
+
+
+def stored_variant_key(photo: Any, variant: str) -> str:
+    """The storage key of one variant of a photo row, whether or not its file exists yet
+    (the slices' `variant_key` makes sure it does); KeyError for anything else."""
     return {
         "thumb": photo.thumbnail_key,
         "view": photo.watermarked_key,

@@ -7,10 +7,11 @@ import os
 from datetime import datetime
 from functools import lru_cache
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_babel import format_datetime, get_locale, gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 
 from webapp.core import scoping
 from webapp.core.clock import to_local
@@ -19,12 +20,20 @@ from webapp.extensions import login_manager
 
 PUBLIC_ENDPOINTS: set[str] = {"static"}
 
+#: what a 503 asks browsers and the phones' offline queue to wait: a database restart or
+#: failover takes seconds, and pool_pre_ping reconnects on the first request after it
+RETRY_AFTER_SECONDS = 5
+
+#: where images may come from besides the app: photos in an S3 bucket are fetched from the
+#: store's own origin (see content_security_policy)
+IMG_SOURCES = "'self' data: blob:"
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data: blob:",
+        f"img-src {IMG_SOURCES}",
         "font-src 'self'",
         "connect-src 'self'",
         "manifest-src 'self'",
@@ -35,6 +44,30 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+
+
+_CSP_EXTENSION = "estatedesk.content_security_policy"
+
+
+def content_security_policy(app: Flask) -> str:
+    """The policy for this app's pages: with MEDIA_STORE=s3 a photo's <img> follows a
+    redirect to the bucket's presigned URL, so img-src allows that origin too (only it).
+    Built once per app from its configuration."""
+    policy = app.extensions.get(_CSP_EXTENSION)
+    if policy is None:
+        from webapp.core.media import MediaStoreError
+        from webapp.core.media_responses import media_origin
+
+        try:
+            origin = media_origin(app)
+        except MediaStoreError:
+            # a wrong media setting fails the photo views with its reason; pages still work
+            return CONTENT_SECURITY_POLICY
+        policy = CONTENT_SECURITY_POLICY
+        if origin:
+            policy = policy.replace(f"img-src {IMG_SOURCES}", f"img-src {IMG_SOURCES} {origin}", 1)
+        app.extensions[_CSP_EXTENSION] = policy
+    return policy
 
 
 def public(view):
@@ -122,7 +155,7 @@ def install(app: Flask) -> None:
     @app.after_request
     def _security_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("Content-Security-Policy", content_security_policy(current_app))
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
@@ -164,6 +197,55 @@ def install(app: Flask) -> None:
     @app.errorhandler(500)
     def _server_error(error):
         return _error_page(500, gettext("Something went wrong"), gettext("Please try again. The error was logged."))
+
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.InterfaceError)
+    @app.errorhandler(sa_exc.TimeoutError)
+    def _database_unavailable(error):
+        """The database is restarting, unreachable or out of connections: 503 with
+        Retry-After and a page that needs no database, instead of a 500 per request."""
+        from webapp.extensions import db
+
+        try:
+            db.session.rollback()  # also removes the files this request had saved
+        except sa_exc.SQLAlchemyError:
+            pass
+        # One line, no traceback: during an outage every request fails the same way.
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+        current_app.logger.error(
+            "database unavailable, answered 503: %s %s: %s: %s",
+            request.method,
+            request.path,
+            type(getattr(error, "orig", None) or error).__name__,
+            reason[0] if reason else "",
+        )
+        # The user may not have been loaded (that is often the query that failed): the
+        # page is rendered as for a visitor, so rendering it asks the database nothing.
+        g._login_user = login_manager.anonymous_user()
+        page, status = _error_page(
+            503,
+            gettext("Briefly unavailable"),
+            gettext("The database cannot be reached at the moment. Wait a few seconds and try again."),
+        )
+        return page, status, {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+
+    @app.teardown_appcontext
+    def _end_session_on_a_lost_connection(exc):
+        """Closing the session rolls back on its connection; if the database cut that
+        connection after the request's last query (a restart), the rollback fails and,
+        raised from Flask-SQLAlchemy's teardown, would replace the finished answer with a
+        bare 500. The transaction died with the connection: discard it. Registered after
+        Flask-SQLAlchemy's teardown, so it runs just before that one removes the session."""
+        from webapp.extensions import db
+
+        try:
+            db.session.close()
+        except sa_exc.DBAPIError as error:
+            current_app.logger.warning(
+                "database connection lost while ending a session: %s",
+                str(getattr(error, "orig", None) or error).strip().splitlines()[0],
+            )
+            db.session().invalidate()  # the scoped session's own Session
 
     from webapp.core.audit import ACTION_LABELS, FIELD_LABELS, STATE_LABELS
     from webapp.estate.rules import mask_phone

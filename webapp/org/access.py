@@ -54,6 +54,21 @@ def permission_required(permission: Permission):
     return decorator
 
 
+def _only_project():
+    """The one project all the signed-in user's roles are in, as loaded with their session
+    (webapp.org.auth.load_user); None for a company role, roles in several projects, or a
+    project no longer loaded. Most staff work in one estate: their pickers need no query."""
+    import sqlalchemy as sa
+
+    projects = {assignment.project for assignment in current_user.roles}
+    if len(projects) != 1:
+        return None
+    (project,) = projects
+    if project is None or not {"active", "name"} <= sa.inspect(project).dict.keys():
+        return None
+    return project
+
+
 def permitted_projects(permission: Permission) -> list:
     """The active projects where the signed-in user holds `permission`, by name."""
     import sqlalchemy as sa
@@ -61,6 +76,8 @@ def permitted_projects(permission: Permission) -> list:
     from webapp.extensions import db
     from webapp.org.models import Project
 
+    if current_user.is_authenticated and (only := _only_project()) is not None:
+        return [only] if only.active and can(permission, only.id) else []
     projects = db.session.scalars(sa.select(Project).where(Project.active).order_by(Project.name, Project.id))
     return [p for p in projects if can(permission, p.id)]
 
@@ -76,7 +93,9 @@ def project_for(permission: Permission, project_id: int | None) -> tuple:
 
     projects = permitted_projects(permission)
     if project_id is not None:
-        project = db.first_or_404(sa.select(Project).where(Project.id == project_id))
+        project = next((p for p in projects if p.id == project_id), None) or db.first_or_404(
+            sa.select(Project).where(Project.id == project_id)
+        )
     elif projects:
         project = projects[0]
     else:

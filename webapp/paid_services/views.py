@@ -23,7 +23,6 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -44,7 +43,7 @@ from webapp.core.clock import now as clock_now
 from webapp.core.forms import local_input
 from webapp.core.htmx import render, wants_fragment
 from webapp.core.locking import EditConflict, check_version, conflict_message
-from webapp.core.media import store_from_app
+from webapp.core.media_responses import send_media
 from webapp.core.rulekit import N_, RuleViolation
 from webapp.core.web import local_time, message, yuan
 from webapp.estate import queries as estate_queries
@@ -896,17 +895,7 @@ def signature_image(signature_id: int):
     )
     if not _may_view(order):
         abort(403)
-    headers = {"Cache-Control": f"private, max-age={SIGNATURE_MAX_AGE}", "X-Content-Type-Options": "nosniff"}
-    etag = signature.image_sha256 or str(signature.id)
-    if request.if_none_match.contains(etag):
-        response = Response(status=304, headers=headers)
-        response.set_etag(etag)
-        return response
-    try:
-        data = store_from_app(current_app).open(signature.image_key)
-    except FileNotFoundError:
-        current_app.logger.error("service signature %s: file missing", signature.id)
-        abort(404)
-    response = Response(data, mimetype="image/png", headers=headers)
-    response.set_etag(etag)
-    return response
+    return send_media(
+        signature.image_key, mimetype="image/png", etag=signature.image_sha256 or str(signature.id),
+        max_age=SIGNATURE_MAX_AGE, label=f"service signature {signature.id}",
+    )

@@ -11,11 +11,17 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy.orm as so
+from flask import current_app
 from werkzeug.datastructures import FileStorage
 
 from webapp.core.clock import to_local
-from webapp.core.media import MediaStore
-from webapp.core.photo_uploads import VARIANTS, attach_images, variant_key  # noqa: F401  (re-exported)
+from webapp.core.media import MediaStore, store_from_app
+from webapp.core.photo_uploads import (  # noqa: F401  (re-exported)
+    VARIANTS,
+    attach_images,
+    ensure_watermarked,
+    stored_variant_key,
+)
 from webapp.org.models import User
 from webapp.reception.models import ReceptionEntry, ReceptionPhoto
 
@@ -63,10 +69,39 @@ def attach_photos(
             uploaded_at=now,
         )
 
-    photos = attach_images(
-        session, files, lines=lambda: photo_lines(entry, actor, now), build_row=row, store=store
-    )
+    photos = attach_images(session, files, build_row=row, store=store, watermark_job=WATERMARK_JOB)
     if photos:
         # the entry's list, if already loaded, reloads with the new photos
         session.expire(entry, ["photos"])
     return photos
+
+
+# ---------------------------------------------------------------------------- the watermarked copy
+
+WATERMARK_JOB = "webapp.reception.photos:watermark_photo"
+
+
+def stored_photo_lines(photo: ReceptionPhoto) -> list[str]:
+    """The watermark of a stored photo, from what its row records: the entry, who took it
+    (no one: the owner) and when."""
+    session = so.object_session(photo)
+    actor = session.get(User, photo.uploaded_by_id) if photo.uploaded_by_id is not None else None
+    return photo_lines(photo.entry, actor, photo.uploaded_at)
+
+
+def variant_key(photo: ReceptionPhoto, variant: str) -> str:
+    """The storage key of one variant; the watermarked copy is built first if its job has
+    not run yet, so a page never waits for the queue."""
+    if variant == "view":
+        return ensure_watermarked(photo, lambda: stored_photo_lines(photo), store_from_app(current_app))
+    return stored_variant_key(photo, variant)
+
+
+def watermark_photo(photo_id: int) -> None:
+    """Background job: write the watermarked copy of a newly stored entry photo (nothing
+    when it exists already or the photo is gone)."""
+    from webapp.extensions import db
+
+    photo = db.session.get(ReceptionPhoto, photo_id)
+    if photo is not None:
+        variant_key(photo, "view")

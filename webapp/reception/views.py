@@ -19,7 +19,6 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -37,6 +36,7 @@ from webapp.core.actions import field_error, take_step
 from webapp.core.clock import local_date, local_midnight
 from webapp.core.clock import now as clock_now
 from webapp.core.htmx import render, wants_fragment
+from webapp.core.media_responses import send_media
 from webapp.core.photo_uploads import MAX_PHOTOS_PER_UPLOAD
 from webapp.core.rulekit import N_, RuleViolation
 from webapp.core.spreadsheets import PAPERWORK_LOCALE, book_bytes, write_table, xlsx_response
@@ -673,20 +673,10 @@ def photo(photo_id: int, variant: str):
         abort(403)
     if variant == "original" and not can(Permission.ROUTE_OWNER_CONTACTS, found.project_id):
         abort(403)
-    etag = f"{found.sha256}-{variant}"
-    headers = {"Cache-Control": f"private, max-age={PHOTO_MAX_AGE}", "X-Content-Type-Options": "nosniff"}
-    if request.if_none_match.contains(etag):
-        response = Response(status=304, headers=headers)
-        response.set_etag(etag)
-        return response
-    try:
-        data = media.store_from_app(current_app).open(photos.variant_key(found, variant))
-    except FileNotFoundError:
-        current_app.logger.error("reception photo %s: %s file missing", found.id, variant)
-        abort(404)
-    response = Response(data, mimetype="image/jpeg", headers=headers)
-    response.set_etag(etag)
-    return response
+    return send_media(
+        photos.variant_key(found, variant), mimetype="image/jpeg", etag=f"{found.sha256}-{variant}",
+        max_age=PHOTO_MAX_AGE, label=f"reception photo {found.id} ({variant})",
+    )
 
 
 # ---------------------------------------------------------------------------- the monthly ledger

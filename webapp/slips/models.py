@@ -20,6 +20,9 @@ class Slip(Versioned, ProjectScoped, Base):
         sa.Index("ix_slips_project_status_filed", "project_id", "status", "filed_at"),
         sa.Index("ix_slips_project_department_status", "project_id", "responsible_department_id", "status"),
         sa.Index("ix_slips_project_filed", "project_id", "filed_at"),
+        # the slip list's "my department" and "filed by me", newest first (0011_scale_indexes)
+        sa.Index("ix_slips_project_department_filed", "project_id", "responsible_department_id", "filed_at"),
+        sa.Index("ix_slips_filed_by_project_filed", "filed_by_id", "project_id", "filed_at"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -37,7 +40,7 @@ class Slip(Versioned, ProjectScoped, Base):
     description: so.Mapped[str] = so.mapped_column(sa.Text)
 
     # who and when (SLIP-01): from the login and the clock
-    filed_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    filed_by_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id"))
     #: the filer's department at filing time (the weekly summary counts "filed by its staff")
     filer_department_id: so.Mapped[int | None] = so.mapped_column(sa.ForeignKey("departments.id"))
     #: when the phone captured it (may be earlier than filed_at for a slip sent offline)

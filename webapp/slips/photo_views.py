@@ -2,16 +2,16 @@
 
 The media folder is not under static/: every photo goes through this view, which finds
 the record through the project scope (another project's photo → 404) and streams the
-bytes from the media store.
+bytes through `send_media` (the bucket's presigned URL, nginx, or the bytes themselves).
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Response, abort, current_app, request
+from flask import abort
 from flask_login import current_user
 
-from webapp.core.media import store_from_app
+from webapp.core.media_responses import send_media
 from webapp.extensions import db
 from webapp.org.access import can
 from webapp.org.rules import Permission
@@ -42,20 +42,7 @@ def photo(photo_id: int, variant: str):
     if variant == "original" and not may_see_original(photo):
         abort(403)
 
-    etag = f"{photo.sha256}-{variant}"
-    headers = {
-        "Cache-Control": f"private, max-age={MAX_AGE}",
-        "X-Content-Type-Options": "nosniff",
-    }
-    if request.if_none_match.contains(etag):
-        response = Response(status=304, headers=headers)
-        response.set_etag(etag)
-        return response
-    try:
-        data = store_from_app(current_app).open(variant_key(photo, variant))
-    except FileNotFoundError:
-        current_app.logger.error("slip photo %s: %s file missing", photo.id, variant)
-        abort(404)
-    response = Response(data, mimetype="image/jpeg", headers=headers)
-    response.set_etag(etag)
-    return response
+    return send_media(
+        variant_key(photo, variant), mimetype="image/jpeg", etag=f"{photo.sha256}-{variant}", max_age=MAX_AGE,
+        label=f"slip photo {photo.id} ({variant})",
+    )

@@ -5,7 +5,8 @@ and the copy the app and prints show, with the time, place, person and slip numb
 into a strip along the bottom (水印相机), so a photo cannot be passed off as another day's.
 
 Files are written before the caller commits; a transaction that does not commit leaves
-no files behind (webapp.core.media.delete_unless_committed).
+no files behind (webapp.core.media.delete_unless_committed). The watermarked copy is made
+by a background job after the commit (`watermark_photo`), or on demand by `variant_key`.
 """
 
 from __future__ import annotations
@@ -14,17 +15,20 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy.orm as so
+from flask import current_app
 from werkzeug.datastructures import FileStorage
 
 from webapp.core.clock import to_local
-from webapp.core.media import MediaStore
+from webapp.core.media import MediaStore, store_from_app
 from webapp.core.photo_uploads import (  # noqa: F401  (re-exported for callers of this module)
     MAX_PHOTOS_PER_UPLOAD,
     TOO_MANY_PHOTOS,
     VARIANTS,
     attach_images,
-    variant_key,
+    ensure_watermarked,
+    stored_variant_key,
 )
+from webapp.org.models import User
 from webapp.slips.models import Slip, SlipPhoto
 
 KINDS = ("report", "after")
@@ -89,6 +93,34 @@ def attach_photos(
             uploaded_at=now,
         )
 
-    return attach_images(
-        session, files, lines=lambda: photo_lines(slip, actor, now), build_row=row, store=store
-    )
+    return attach_images(session, files, build_row=row, store=store, watermark_job=WATERMARK_JOB)
+
+
+# --- the watermarked copy, after the commit ---------------------------------------------------
+
+WATERMARK_JOB = "webapp.slips.photos:watermark_photo"
+
+
+def stored_photo_lines(photo: SlipPhoto) -> list[str]:
+    """The watermark of a stored photo, from what its row records: the slip, who uploaded
+    it and when."""
+    session = so.object_session(photo)
+    return photo_lines(photo.slip, session.get(User, photo.uploaded_by_id), photo.uploaded_at)
+
+
+def variant_key(photo: SlipPhoto, variant: str) -> str:
+    """The storage key of one variant; the watermarked copy is built first if its job has
+    not run yet, so a page never waits for the queue."""
+    if variant == "view":
+        return ensure_watermarked(photo, lambda: stored_photo_lines(photo), store_from_app(current_app))
+    return stored_variant_key(photo, variant)
+
+
+def watermark_photo(photo_id: int) -> None:
+    """Background job: write the watermarked copy of a newly stored slip photo (nothing
+    when it exists already or the photo is gone)."""
+    from webapp.extensions import db
+
+    photo = db.session.get(SlipPhoto, photo_id)
+    if photo is not None:
+        variant_key(photo, "view")

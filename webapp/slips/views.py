@@ -31,7 +31,7 @@ from webapp.estate.labels import relation_label
 from webapp.estate.models import Facility, Unit
 from webapp.estate.rules import mask_phone
 from webapp.extensions import db
-from webapp.org.access import can, require
+from webapp.org.access import can, permitted_projects, require
 from webapp.org.models import Department, Project
 from webapp.org.rules import COMPANY_ROLES, Permission, is_allowed
 from webapp.slips import operations, rules
@@ -122,8 +122,7 @@ def _slip_or_404(slip_id: int, *options) -> Slip:
 
 def _permitted_projects(permission: Permission) -> list[Project]:
     """Active projects of the user's scope where they hold `permission`."""
-    projects = db.session.scalars(sa.select(Project).where(Project.active).order_by(Project.name, Project.id))
-    return [p for p in projects if can(permission, p.id)]
+    return permitted_projects(permission)
 
 
 def _desk_scope() -> frozenset[int] | None:
@@ -366,6 +365,8 @@ def new():
             if not created:  # a second tap or a replay from the phone's queue
                 return redirect(url_for("slips.detail", slip_id=slip.id), code=303)
             _attach(slip, files, "report", now)
+            # read before the commit expires them: no reload just to redirect
+            slip_id, number = slip.id, slip.number
             try:
                 db.session.commit()
             except IntegrityError:
@@ -386,8 +387,8 @@ def new():
         field_error(form, exc, _PICKER_FIELDS, fallback="photos")
         form.photos.errors.append(gettext("Nothing was saved: choose the photos again."))
         return _render_new(form, facility, projects, 422)
-    flash(gettext("Slip %(number)s filed.", number=slip.number), "success")
-    return redirect(url_for("slips.detail", slip_id=slip.id), code=303)
+    flash(gettext("Slip %(number)s filed.", number=number), "success")
+    return redirect(url_for("slips.detail", slip_id=slip_id), code=303)
 
 
 def _size(upload) -> int:
