@@ -14,12 +14,13 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
 import sqlalchemy as sa
+
+from tests.servers import free_port
 
 
 class ClusterUnavailable(RuntimeError):
@@ -39,12 +40,6 @@ def server_binaries() -> Path:
     if not candidates:
         raise ClusterUnavailable("no PostgreSQL server binaries (initdb, pg_ctl) installed")
     return Path(candidates[-1]).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class PrivateCluster:
@@ -69,7 +64,7 @@ class PrivateCluster:
         root = Path(tempfile.mkdtemp(prefix="estatedesk-pg-"))
         if run_as:
             os.chown(root, owner.pw_uid, owner.pw_gid)
-        cluster = cls(root, _free_port(), run_as, bindir)
+        cluster = cls(root, free_port(), run_as, bindir)
         try:
             cluster._run(
                 "initdb", "-D", str(cluster.data), "-U", "postgres", "--auth=trust",

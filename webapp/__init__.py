@@ -95,14 +95,41 @@ def _init_extensions(app: Flask) -> None:
 
     @app.context_processor
     def _template_globals():
-        from webapp.core.notify import unread_count
         from webapp.org.access import can
         from webapp.org.rules import Permission
 
-        unread = 0
-        if current_user.is_authenticated:
-            unread = g.setdefault("unread_count", unread_count(db.session, current_user.id))
-        return {"can": can, "Permission": Permission, "unread_count": unread}
+        return {"can": can, "Permission": Permission, "unread_count": _UNREAD_COUNT}
+
+
+class _UnreadCount:
+    """The signed-in user's unread notifications, counted (once per request) only when a
+    template shows the number: HTMX fragments such as the desk's refresh every 15 seconds
+    have no tab bar, and counting for them was a query per refresh."""
+
+    __slots__ = ()
+
+    @staticmethod
+    def value() -> int:
+        if "unread_count" not in g:
+            from webapp.core.notify import unread_count
+
+            g.unread_count = unread_count(db.session, current_user.id) if current_user.is_authenticated else 0
+        return g.unread_count
+
+    def __bool__(self) -> bool:
+        return bool(self.value())
+
+    def __int__(self) -> int:
+        return self.value()
+
+    def __str__(self) -> str:
+        return str(self.value())
+
+    def __html__(self) -> str:
+        return str(self.value())
+
+
+_UNREAD_COUNT = _UnreadCount()
 
 
 def _register_blueprints(app: Flask) -> None:

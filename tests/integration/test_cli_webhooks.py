@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from tests import factories, robot_receiver
+from tests import factories
 from tests.robot_receiver import LOCAL
 from webapp.core import outbox
-from webapp.core.models import GroupRobot, WebhookDelivery
+from webapp.core.models import WebhookDelivery
 from webapp.extensions import db
 from webapp.org.models import Project, User
 
@@ -24,19 +24,6 @@ NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 @pytest.fixture
 def app_config():
     return {"WEBHOOK_ALLOW_HOSTS": tuple(LOCAL)}
-
-
-@pytest.fixture
-def receiver(monkeypatch):
-    yield from robot_receiver.running(monkeypatch)
-
-
-@pytest.fixture
-def robot(app, world, receiver):
-    with app.app_context():
-        db.session.add(GroupRobot(project_id=world.own.id, kind="wecom", url=receiver.wecom))
-        db.session.commit()
-    return receiver
 
 
 def _queue(app, world, count: int) -> None:

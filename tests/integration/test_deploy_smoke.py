@@ -16,13 +16,11 @@ import http.client
 import io
 import os
 import re
-import secrets
 import shutil
 import socket
 import ssl
 import stat
 import subprocess
-import sys
 import time
 import uuid
 from http.cookies import SimpleCookie
@@ -34,12 +32,10 @@ import sqlalchemy as sa
 from PIL import Image
 
 from tests.databases import TEST_DATABASE_URL, throwaway_database
-from tests.integration.test_gunicorn import Gunicorn
+from tests.servers import REPO, Gunicorn, free_port, production_environment, run_flask
 from webapp.demo import DEMO_PASSWORD
 
-REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
-BIN = Path(sys.executable).parent
 NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.access(p, os.X_OK)), None)
 #: a db index nothing else in the suite uses: flushed at the start and the end
 REDIS_URL = "redis://127.0.0.1:6379/13"
@@ -48,12 +44,6 @@ BODY_LIMIT = 20 * 1024 * 1024
 
 needs_nginx = pytest.mark.skipif(NGINX is None, reason="needs nginx (make server-deps installs nginx-light)")
 needs_postgresql = pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs PostgreSQL: set TEST_DATABASE_URL")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _replace(text: str, old: str, new: str) -> str:
@@ -227,38 +217,6 @@ def _hidden(page: str, name: str) -> str:
     return next(group for group in match.groups() if group)
 
 
-def _flask(args: list[str], env: dict, cwd: Path) -> str:
-    result = subprocess.run(
-        [str(BIN / "flask"), "--app", "webapp", *args],
-        env=env, cwd=cwd, capture_output=True, text=True, timeout=60, check=False,
-    )
-    assert result.returncode == 0, f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
-    return result.stdout
-
-
-def _production_environment(database_url: str, tmp_path: Path, port: int, **settings: str) -> dict:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(
-            ("ESTATEDESK_", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "RATELIMIT_", "GUNICORN_", "WEB_CONCURRENCY",
-             "MEDIA_", "S3_", "PUBLIC_BASE_URL")
-        )
-    }
-    env.update(
-        ESTATEDESK_ENV="production",
-        SECRET_KEY=secrets.token_hex(32),
-        DATABASE_URL=database_url,
-        ESTATEDESK_INSTANCE=str(tmp_path / "instance"),
-        MEDIA_DIR=str(tmp_path / "media"),
-        ESTATEDESK_BIND=f"127.0.0.1:{port}",
-        WEB_CONCURRENCY="2",
-        PYTHONPATH=str(REPO),
-        **settings,
-    )
-    return env
-
-
 def _redis_or_skip():
     redis = pytest.importorskip("redis")
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
@@ -277,7 +235,7 @@ def test_deploy_a_phone_files_a_slip_with_a_photo_through_nginx_over_https(tmp_p
     deadline = time.monotonic() + 40
     redis = _redis_or_skip()
     redis.flushdb()
-    app_port, http_port, https_port = _free_port(), _free_port(), _free_port()
+    app_port, http_port, https_port = free_port(), free_port(), free_port()
     media_dir = tmp_path / "media"
     media_dir.mkdir()
     nginx_dir = tmp_path / "nginx"
@@ -295,11 +253,11 @@ def test_deploy_a_phone_files_a_slip_with_a_photo_through_nginx_over_https(tmp_p
     server = None
     try:
         with throwaway_database("estatedesk_deploy_smoke") as database_url:
-            env = _production_environment(
+            env = production_environment(
                 database_url, tmp_path, app_port, REDIS_URL=REDIS_URL, MEDIA_ACCEL_PREFIX="/_media/"
             )
-            _flask(["db", "upgrade"], env, tmp_path)
-            assert "ch.patrol" in _flask(["demo"], env, tmp_path)
+            run_flask(["db", "upgrade"], env, tmp_path)
+            assert "ch.patrol" in run_flask(["demo"], env, tmp_path)
 
             server = Gunicorn(env, tmp_path)
             nginx = subprocess.Popen(
@@ -509,12 +467,12 @@ def test_deploy_the_nightly_backup_passes_the_restore_check_and_a_damaged_one_fa
     backups = tmp_path / "backups"
     with throwaway_database("estatedesk_backup_check") as database_url:
         database = sa.engine.make_url(database_url).database
-        env = _production_environment(database_url, tmp_path, _free_port())
+        env = production_environment(database_url, tmp_path, free_port())
         env.update(
             ESTATEDESK_DATABASE=database, ESTATEDESK_MEDIA_DIR=str(media),
             ESTATEDESK_RESTORE_DATABASE=f"{database}_restored",
         )
-        _flask(["db", "upgrade"], env, tmp_path)
+        run_flask(["db", "upgrade"], env, tmp_path)
 
         def run(script: str, folder: Path) -> subprocess.CompletedProcess:
             return subprocess.run(
@@ -526,7 +484,7 @@ def test_deploy_the_nightly_backup_passes_the_restore_check_and_a_damaged_one_fa
         empty = run("estatedesk-restore-check", tmp_path / "before-admin")
         assert empty.returncode != 0 and "no users" in empty.stderr, empty.stdout + empty.stderr
 
-        _flask(["user", "create", "admin", "--name", "系统管理员", "--password", "correct-horse-9"], env, tmp_path)
+        run_flask(["user", "create", "admin", "--name", "系统管理员", "--password", "correct-horse-9"], env, tmp_path)
         backups.mkdir()
         expired = [backups / "db-20260101-023000.dump", backups / "media-20260101-023000.tar.gz"]
         for old in expired:

@@ -5,7 +5,7 @@ moment, and a phone replaying one slip ten times at once.
 The restart runs on a private cluster of this module's own (tests/pg_cluster.py): the
 shared server at TEST_DATABASE_URL is never stopped. Gunicorn runs the production
 configuration (deploy/gunicorn.conf.py, ESTATEDESK_ENV=production) with three workers, as
-tests/integration/test_gunicorn.py starts it.
+tests/servers.py starts it.
 
 The full disk is real where the tests may mount a 200 KB tmpfs (the kernel answers ENOSPC
 in the middle of a write), and everywhere also an fsync that reports ENOSPC after the bytes
@@ -15,7 +15,6 @@ went into the temporary file (see the `full_disk` fixture).
 from __future__ import annotations
 
 import errno
-import http.client
 import io
 import os
 import queue
@@ -27,11 +26,8 @@ import stat
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
-from http.cookies import SimpleCookie
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy as sa
@@ -41,8 +37,8 @@ from PIL import Image
 from tests import factories
 from tests.conftest import csrf_token, post
 from tests.databases import TEST_DATABASE_URL
-from tests.integration.test_gunicorn import Gunicorn, _free_port, _production_environment
 from tests.pg_cluster import ClusterUnavailable, PrivateCluster
+from tests.servers import Answer, ForwardedClient, Gunicorn, free_port, production_environment
 from webapp import PACKAGE_DIR, create_app
 from webapp.complaints.models import Complaint
 from webapp.config import TestConfig
@@ -78,54 +74,19 @@ def zh(msgid: str) -> str:
 # ---------------------------------------------------------------------------- over HTTP
 
 
-@dataclass
-class Answer:
-    status: int | None  #: None: no answer within the client's timeout, or the connection failed
-    headers: dict
-    text: str
-    started: float
-    seconds: float
-    error: str = ""
-
-
-class Phone:
-    """A browser behind nginx over plain HTTP: cookies kept by hand (they are Secure),
-    X-Forwarded-* headers as nginx sets them, and a bounded wait for every answer. One
-    Phone may be used from several threads (one connection per request)."""
+class Phone(ForwardedClient):
+    """A phone's browser behind nginx with a bounded wait for every answer: a request that
+    gets none, or whose connection fails, is an Answer without a status."""
 
     def __init__(self, port: int, timeout: float = 3 * ANSWER_BOUND_SECONDS):
-        self.port = port
-        self.timeout = timeout
-        self.cookies: dict[str, str] = {}
+        super().__init__(port, user_agent="Mozilla/5.0 (Linux; Android 14) fault-test", timeout=timeout)
 
     def request(self, method: str, path: str, form: dict | None = None) -> Answer:
-        headers = {
-            "X-Forwarded-Proto": "https",
-            "X-Forwarded-For": "127.0.0.1",
-            "X-Forwarded-Host": f"127.0.0.1:{self.port}",
-            "User-Agent": "Mozilla/5.0 (Linux; Android 14) fault-test",
-        }
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if form is not None:
-            body = urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["Referer"] = f"https://127.0.0.1:{self.port}{path}"
         started = time.monotonic()
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
         try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            text = response.read().decode()
-            for raw in response.msg.get_all("Set-Cookie") or []:
-                for name, morsel in SimpleCookie(raw).items():
-                    self.cookies[name] = morsel.value
-            return Answer(response.status, dict(response.getheaders()), text, started, time.monotonic() - started)
+            return super().request(method, path, form)
         except OSError as exc:
             return Answer(None, {}, "", started, time.monotonic() - started, repr(exc))
-        finally:
-            connection.close()
 
     def sign_in(self, username: str) -> str:
         """Sign in; the session's CSRF token for later forms."""
@@ -195,9 +156,8 @@ def stack(tmp_path_factory):
         database_url = cluster.create_database("estatedesk")
         workdir = tmp_path_factory.mktemp("faults")
         _build_estate(database_url, workdir / "media")
-        port = _free_port()
-        env = _production_environment(database_url, workdir, port)
-        env["WEB_CONCURRENCY"] = "3"
+        port = free_port()
+        env = production_environment(database_url, workdir, port, WEB_CONCURRENCY="3")
         deadline = time.monotonic() + 30
         server = Gunicorn(env, workdir)
         server.wait_for(rf"Listening at: http://127\.0\.0\.1:{port}\b", deadline)

@@ -22,7 +22,7 @@ import time_machine
 from PIL import Image
 from werkzeug.datastructures import FileStorage
 
-from tests import factories, robot_receiver
+from tests import factories
 from tests.robot_receiver import LOCAL
 from tests.web.test_reception_public import _send
 from webapp.core import jobs, outbox
@@ -58,19 +58,6 @@ def redis_db():
 @pytest.fixture
 def app_config():
     return {"WEBHOOK_ALLOW_HOSTS": tuple(LOCAL), "REDIS_URL": REDIS_DB}
-
-
-@pytest.fixture
-def receiver(monkeypatch):
-    yield from robot_receiver.running(monkeypatch)
-
-
-@pytest.fixture
-def robot(app, world, receiver):
-    with app.app_context():
-        db.session.add(GroupRobot(project_id=world.own.id, kind="wecom", url=receiver.wecom))
-        db.session.commit()
-    return receiver
 
 
 def _queued_ids(redis) -> list[str]:

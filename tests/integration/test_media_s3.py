@@ -17,7 +17,6 @@ import io
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import urllib.error
@@ -33,7 +32,8 @@ import time_machine
 from flask import Flask
 from PIL import Image
 
-from tests.conftest import csrf_token
+from tests.servers import free_port
+from tests.web.test_slip_photos import file_slip
 from webapp.core import media
 from webapp.core.media import MediaStoreError, S3MediaStore, new_key, store_from_app
 from webapp.extensions import db
@@ -115,20 +115,6 @@ def fetch(url: str):
             return answer.status, answer.read(), answer.headers
     except urllib.error.HTTPError as refused:
         return refused.code, refused.read(), refused.headers
-
-
-def file_slip(client, world, photos: list[tuple[bytes, str]]):
-    data = {
-        "csrf_token": csrf_token(client),
-        "submission_key": f"s3-{secrets.token_hex(4)}",
-        "facility_id": str(world.own.facility_id),
-        "category": "facility",
-        "description": "水泵漏水",
-        "place_text": "B1",
-        "source": "seen_on_site",
-        "photos": [(io.BytesIO(body), name) for body, name in photos],
-    }
-    return client.post("/slips/new", data=data, content_type="multipart/form-data")
 
 
 # ------------------------------------------------------------------ the store itself
@@ -399,9 +385,7 @@ def test_media_check_names_a_missing_setting(app):
 
 
 def test_media_check_reports_an_unreachable_store(app):
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
+    closed = free_port()
     app.config["S3_ENDPOINT_URL"] = f"http://127.0.0.1:{closed}"
     result = app.test_cli_runner().invoke(args=["media", "check"])
     assert result.exit_code == 1
@@ -430,9 +414,7 @@ def test_media_startup_and_check_name_missing_credentials(s3_endpoint, bucket, m
 
 
 def test_media_startup_only_warns_when_the_store_is_unreachable(caplog):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
+    closed = free_port()
     app = _bare_app(S3_BUCKET="estatedesk-media", S3_ENDPOINT_URL=f"http://127.0.0.1:{closed}")
     media.init_app(app)  # a store down for a moment must not keep workers from booting
     assert "could not reach S3 bucket estatedesk-media" in caplog.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,6 +17,7 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage
 
 from tests import factories
+from tests.conftest import csrf_token
 from webapp.core.media import store_from_app
 from webapp.extensions import db
 from webapp.org.models import Department, Project, User
@@ -191,12 +193,12 @@ def test_slip01_photos_fragment_lists_lazy_thumbnails_linking_to_the_watermarked
 # ------------------------------------------------------------------ through the filing form
 
 
-def _filing(client, world, photos: list[tuple[bytes, str]]):
-    from tests.conftest import csrf_token
-
+def file_slip(client, world, photos: list[tuple[bytes, str]]):
+    """File a slip on the own project's facility through the phone's form, with `photos`
+    as (bytes, filename); the response."""
     data = {
         "csrf_token": csrf_token(client),
-        "submission_key": f"k-{len(photos)}-{sum(len(b) for b, _ in photos)}",
+        "submission_key": f"slip-{secrets.token_hex(4)}",
         "facility_id": str(world.own.facility_id),
         "category": "facility",
         "description": "水泵漏水",
@@ -209,7 +211,7 @@ def _filing(client, world, photos: list[tuple[bytes, str]]):
 
 def test_slip01_a_bad_photo_in_the_filing_form_leaves_no_file_and_no_slip(client, world, login, app):
     login(world.users[("staff", "own")])
-    response = _filing(client, world, [(jpeg(), "a.jpg"), (b"%PDF-1.7 not a photo", "b.jpg")])
+    response = file_slip(client, world, [(jpeg(), "a.jpg"), (b"%PDF-1.7 not a photo", "b.jpg")])
     assert response.status_code == 422
     assert "水泵漏水" in response.get_data(as_text=True)  # what was typed is kept
     media = Path(app.config["MEDIA_DIR"])
@@ -218,7 +220,7 @@ def test_slip01_a_bad_photo_in_the_filing_form_leaves_no_file_and_no_slip(client
 
 def test_slip01_photos_filed_with_a_slip_show_on_its_page_and_are_served(client, world, login, app):
     login(world.users[("staff", "own")])
-    response = _filing(client, world, [(jpeg(), "a.jpg"), (jpeg((600, 800)), "b.jpg")])
+    response = file_slip(client, world, [(jpeg(), "a.jpg"), (jpeg((600, 800)), "b.jpg")])
     assert response.status_code == 303
     page = client.get(response.location).get_data(as_text=True)
     assert 'id="slip-photos-report"' in page

@@ -70,6 +70,12 @@ def class_label(value: str) -> str:
     return str(CLASS_LABELS.get(value, value))
 
 
+def class_labels() -> dict[str, str]:
+    """Every class's label in the request's language, translated once for a page that
+    names the classes dozens of times (the trend's bars, the tables' headings)."""
+    return {cls: class_label(cls) for cls in CLASSES}
+
+
 def satisfaction_label(value: str) -> str:
     return str(SATISFACTION_LABELS.get(value, value))
 
@@ -247,6 +253,7 @@ def trend_chart(summary: MonthlySummary) -> TrendChart:
     slot = (TREND_WIDTH - TREND_LEFT - TREND_RIGHT) / max(1, len(summary.trend))
     width = slot * 0.6
     bars, columns = [], []
+    labels = class_labels()
     for index, point in enumerate(summary.trend):
         x = TREND_LEFT + index * slot + (slot - width) / 2
         y = baseline
@@ -256,7 +263,7 @@ def trend_chart(summary: MonthlySummary) -> TrendChart:
             if count:
                 height = count * unit
                 y -= height
-                bars.append(Bar(x, y, width, f"trend-{cls.value}", f"{month} · {class_label(cls)}: {count}", height))
+                bars.append(Bar(x, y, width, f"trend-{cls.value}", f"{month} · {labels.get(cls) or class_label(cls)}: {count}", height))
         columns.append(
             TrendColumn(month, x + width / 2, point.total, y - 3, point.month_of == summary.month_of)
         )
@@ -392,6 +399,7 @@ def _summary(chosen: Chosen) -> MonthlySummary:
 
 def _summary_page(chosen: Chosen, status: int = 200, **analysis):
     summary = _summary(chosen)
+    labels = class_labels()
     report = report_operations.find_report(db.session, chosen.project.id, chosen.month_of, chosen.cutoff)
     return (
         render_template(
@@ -404,7 +412,7 @@ def _summary_page(chosen: Chosen, status: int = 200, **analysis):
             figures=overview(summary),
             classes=CLASSES,
             satisfaction_levels=SATISFACTION_LEVELS,
-            class_label=class_label,
+            class_label=lambda cls: labels.get(cls) or class_label(cls),
             department_label=department_label,
             cause_label=cause_label,
             repeat_kinds_label=repeat_kinds_label,

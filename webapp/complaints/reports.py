@@ -43,6 +43,7 @@ major), oldest first.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -210,24 +211,25 @@ def _seconds(later, earlier, dialect: str) -> sa.ColumnElement[float]:
     return sa.func.round((sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400.0, 3)
 
 
-def _at(moment: datetime) -> sa.ColumnElement:
-    return sa.literal(moment, Complaint.received_at.type)
+def _moment(name: str) -> sa.BindParameter:
+    """A moment the summary's statements are executed with (see _summary_statements)."""
+    return sa.bindparam(name, type_=Complaint.received_at.type)
 
 
-def _waiting_columns(project_id: int, start: datetime, end: datetime, now: datetime, dialect: str) -> list:
+def _waiting_columns(project_id, start, end, limit, dialect: str) -> list:
     """rules.waiting_within for every complaint at once: (pauses started in the period,
     complaints that waited in it, seconds waited in it) as scalar subqueries. Each pause is
-    clipped to [start, min(end, now)); per complaint, overlapping pauses are merged into
-    islands (a pause opens a new island when it starts after every earlier one ended)."""
-    limit = min(end, now)
+    clipped to [start, limit), limit = min(end, now); per complaint, overlapping pauses are
+    merged into islands (a pause opens a new island when it starts after every earlier one
+    ended)."""
     overlapping = sa.and_(
         ComplaintPause.project_id == project_id,
         ComplaintPause.started_at < end,
         sa.or_(ComplaintPause.ended_at.is_(None), ComplaintPause.ended_at > start),
     )
-    started = sa.case((ComplaintPause.started_at < start, _at(start)), else_=ComplaintPause.started_at)
-    stopped = sa.func.coalesce(ComplaintPause.ended_at, _at(limit))
-    stopped = sa.case((stopped > limit, _at(limit)), else_=stopped)
+    started = sa.case((ComplaintPause.started_at < start, start), else_=ComplaintPause.started_at)
+    stopped = sa.func.coalesce(ComplaintPause.ended_at, limit)
+    stopped = sa.case((stopped > limit, limit), else_=stopped)
     clipped = (
         sa.select(ComplaintPause.complaint_id, started.label("s"), stopped.label("e"))
         .where(overlapping)
@@ -260,10 +262,10 @@ def _waiting_columns(project_id: int, start: datetime, end: datetime, now: datet
     ]
 
 
-def _repeats(session: so.Session, project_id: int, start: datetime, end: datetime, dialect: str) -> list[RepeatRow]:
+def _repeats_statement(project_id, start, end, window_start, dialect: str) -> sa.Select:
     """rules.find_repeats in SQL: each complaint's latest earlier one of the same owner and
-    of the same matter (window functions over the period and the window before it); only
-    the repeats come back."""
+    of the same matter (window functions over the period and the window before it,
+    window_start = start - REPEAT_WINDOW); only the repeats come back."""
     window = rules.REPEAT_WINDOW
     order = (Complaint.received_at, Complaint.id)
     same_owner = {"partition_by": Complaint.owner_id, "order_by": order}
@@ -286,7 +288,7 @@ def _repeats(session: so.Session, project_id: int, start: datetime, end: datetim
         )
         .where(
             Complaint.project_id == project_id,
-            _within(Complaint.received_at, start - window, end),
+            _within(Complaint.received_at, window_start, end),
             sa.or_(Complaint.owner_id.is_not(None), Complaint.unit_id.is_not(None)),
         )
         .subquery("ranked")
@@ -304,11 +306,14 @@ def _repeats(session: so.Session, project_id: int, start: datetime, end: datetim
         c.matter_previous_id.is_not(None),
         _seconds(c.received_at, c.matter_previous_at, dialect) <= seconds,
     )
-    found = session.execute(
+    return (
         sa.select(c, by_owner.label("by_owner"), by_matter.label("by_matter"))
         .where(_within(c.received_at, start, end), sa.or_(by_owner, by_matter))
         .order_by(c.received_at, c.id)
-    ).all()
+    )
+
+
+def _repeat_rows(found) -> list[RepeatRow]:
     repeats = []
     for row in found:
         earlier = []
@@ -331,19 +336,31 @@ def _repeats(session: so.Session, project_id: int, start: datetime, end: datetim
     return repeats
 
 
-def monthly_summary(
-    session: so.Session, project_id: int, month_of: date, cutoff_day: int, now: datetime
-) -> MonthlySummary:
-    """The figures of one project's report month (see the module docstring), in six queries."""
-    period_start, period_end = rules.report_period(month_of, cutoff_day)
-    start, end = rules.report_bounds(month_of, cutoff_day)
-    dialect = session.get_bind().dialect.name
+@dataclass(frozen=True)
+class _SummaryStatements:
+    counts: sa.Select
+    departments: sa.Select
+    clocks: sa.Select
+    repeats: sa.Select
+    satisfaction: sa.Select
+    trend: sa.Select
+
+
+@functools.cache
+def _summary_statements(dialect: str) -> _SummaryStatements:
+    """The summary's statements, built once per dialect and executed with the month's
+    values as parameters: building them (a few hundred SQL expression objects) took as
+    long as running them. Parameters: project_id, start, end (the period), now, limit
+    (min(end, now)), window_start (start - REPEAT_WINDOW), named (department ids), and
+    per trend month i, start_i and end_i."""
+    project_id = sa.bindparam("project_id", type_=sa.Integer)
+    start, end, now = _moment("start"), _moment("end"), _moment("now")
     in_project = Complaint.project_id == project_id
     received = sa.and_(in_project, _within(Complaint.received_at, start, end))
 
     # 1. by department, class and cause, and what is still open
     cause = sa.func.nullif(sa.func.trim(Complaint.cause), "")
-    counts = session.execute(
+    counts = (
         sa.select(
             Complaint.complained_department_id,
             Complaint.complaint_class,
@@ -353,36 +370,15 @@ def monthly_summary(
         )
         .where(received)
         .group_by(Complaint.complained_department_id, Complaint.complaint_class, cause)
-    ).all()
+    )
 
     # 2. the departments: the project's active ones and any the period's complaints name
-    named = {department_id for department_id, *_ in counts if department_id is not None}
-    departments = _department_order(
-        list(
-            session.scalars(
-                sa.select(Department).where(
-                    sa.or_(
-                        sa.and_(Department.project_id == project_id, Department.active),
-                        Department.id.in_(sorted(named) or [0]),
-                    )
-                )
-            )
+    departments = sa.select(Department).where(
+        sa.or_(
+            sa.and_(Department.project_id == project_id, Department.active),
+            Department.id.in_(sa.bindparam("named", expanding=True)),
         )
     )
-    rows = {d.id: DepartmentRow(d.id, d.name, d.kind) for d in departments}
-    unnamed = DepartmentRow(None)
-    by_class = empty_counts()
-    by_cause: dict[str | None, int] = {}
-    still_open = 0
-    for department_id, cls, cause_text, count, open_count in counts:
-        row = unnamed if department_id is None else rows.setdefault(department_id, DepartmentRow(department_id))
-        row.by_class[cls] = row.by_class.get(cls, 0) + count
-        by_class[cls] = by_class.get(cls, 0) + count
-        by_cause[cause_text] = by_cause.get(cause_text, 0) + count
-        still_open += int(open_count)
-    department_rows = list(rows.values()) + ([unnamed] if unnamed.total else [])
-    causes = [CauseRow(text, count) for text, count in by_cause.items()]
-    causes.sort(key=lambda row: (row.cause is None, -row.count, row.cause or ""))
 
     # 3. the clocks due in the period, the upgrades made in it, and the waiting in it
     commitment_due = _within(Complaint.commitment_due_at, start, end)
@@ -422,27 +418,84 @@ def monthly_summary(
         .where(in_project, sa.or_(commitment_due, resolution_due, upgraded))
         .subquery("clocks")
     )
-    clock_row = session.execute(
-        sa.select(clocks, *_waiting_columns(project_id, start, end, now, dialect))
-    ).one()
+    clock_statement = sa.select(clocks, *_waiting_columns(project_id, start, end, _moment("limit"), dialect))
+
+    # 4. repeats among the period's complaints
+    repeats = _repeats_statement(project_id, start, end, _moment("window_start"), dialect)
+
+    # 5. satisfaction of the period's call-backs
+    satisfaction = (
+        sa.select(ComplaintCallback.satisfaction, sa.func.count(ComplaintCallback.id))
+        .where(ComplaintCallback.project_id == project_id, _within(ComplaintCallback.called_at, start, end))
+        .group_by(ComplaintCallback.satisfaction)
+    )
+
+    # 6. the trend: twelve report months by class
+    month_columns = [
+        _count_if(_within(Complaint.received_at, _moment(f"start_{i}"), _moment(f"end_{i}")))
+        for i in range(rules.TREND_PERIODS)
+    ]
+    trend = (
+        sa.select(Complaint.complaint_class, *month_columns)
+        .where(
+            Complaint.project_id == project_id,
+            _within(Complaint.received_at, _moment("start_0"), _moment(f"end_{rules.TREND_PERIODS - 1}")),
+        )
+        .group_by(Complaint.complaint_class)
+    )
+    return _SummaryStatements(counts, departments, clock_statement, repeats, satisfaction, trend)
+
+
+def monthly_summary(
+    session: so.Session, project_id: int, month_of: date, cutoff_day: int, now: datetime
+) -> MonthlySummary:
+    """The figures of one project's report month (see the module docstring), in six queries."""
+    period_start, period_end = rules.report_period(month_of, cutoff_day)
+    start, end = rules.report_bounds(month_of, cutoff_day)
+    statements = _summary_statements(session.get_bind().dialect.name)
+    period = {"project_id": project_id, "start": start, "end": end}
+
+    # 1. by department, class and cause, and what is still open
+    counts = session.execute(statements.counts, period).all()
+
+    # 2. the departments: the project's active ones and any the period's complaints name
+    named = {department_id for department_id, *_ in counts if department_id is not None}
+    departments = _department_order(
+        list(session.scalars(statements.departments, {"project_id": project_id, "named": sorted(named) or [0]}))
+    )
+    rows = {d.id: DepartmentRow(d.id, d.name, d.kind) for d in departments}
+    unnamed = DepartmentRow(None)
+    by_class = empty_counts()
+    by_cause: dict[str | None, int] = {}
+    still_open = 0
+    for department_id, cls, cause_text, count, open_count in counts:
+        row = unnamed if department_id is None else rows.setdefault(department_id, DepartmentRow(department_id))
+        row.by_class[cls] = row.by_class.get(cls, 0) + count
+        by_class[cls] = by_class.get(cls, 0) + count
+        by_cause[cause_text] = by_cause.get(cause_text, 0) + count
+        still_open += int(open_count)
+    department_rows = list(rows.values()) + ([unnamed] if unnamed.total else [])
+    causes = [CauseRow(text, count) for text, count in by_cause.items()]
+    causes.sort(key=lambda row: (row.cause is None, -row.count, row.cause or ""))
+
+    # 3. the clocks due in the period, the upgrades made in it, and the waiting in it
+    clock_row = session.execute(statements.clocks, {**period, "now": now, "limit": min(end, now)}).one()
     c_on_time, c_late, c_pending, r_on_time, r_late, r_pending, upgrades = (int(n) for n in clock_row[:7])
     pauses_started, waited, waited_seconds = clock_row[7:]
     waiting = Waiting(pauses=int(pauses_started or 0), complaints=int(waited or 0), seconds=float(waited_seconds or 0))
 
     # 4. repeats among the period's complaints
-    repeats = _repeats(session, project_id, start, end, dialect)
+    repeats = _repeat_rows(
+        session.execute(statements.repeats, {**period, "window_start": start - rules.REPEAT_WINDOW}).all()
+    )
 
     # 5. satisfaction of the period's call-backs
     satisfaction = dict.fromkeys(SATISFACTION_LEVELS, 0)
-    for level, count in session.execute(
-        sa.select(ComplaintCallback.satisfaction, sa.func.count(ComplaintCallback.id))
-        .where(ComplaintCallback.project_id == project_id, _within(ComplaintCallback.called_at, start, end))
-        .group_by(ComplaintCallback.satisfaction)
-    ):
+    for level, count in session.execute(statements.satisfaction, period):
         satisfaction[level] = satisfaction.get(level, 0) + count
 
     # 6. the trend: twelve report months by class
-    trend = _trend(session, project_id, month_of, cutoff_day)
+    trend = _trend(session, statements.trend, project_id, month_of, cutoff_day)
 
     return MonthlySummary(
         project_id=project_id,
@@ -464,18 +517,17 @@ def monthly_summary(
     )
 
 
-def _trend(session: so.Session, project_id: int, month_of: date, cutoff_day: int) -> list[TrendPoint]:
-    months = rules.report_months(month_of)
-    bounds = [rules.report_bounds(m, cutoff_day) for m in months]
-    columns = [_count_if(_within(Complaint.received_at, b_start, b_end)) for b_start, b_end in bounds]
+def _trend(
+    session: so.Session, statement: sa.Select, project_id: int, month_of: date, cutoff_day: int
+) -> list[TrendPoint]:
+    months = rules.report_months(month_of, rules.TREND_PERIODS)
+    params: dict[str, object] = {"project_id": project_id}
+    for i, month in enumerate(months):
+        params[f"start_{i}"], params[f"end_{i}"] = rules.report_bounds(month, cutoff_day)
     points = [
         TrendPoint(m, *rules.report_period(m, cutoff_day), by_class=empty_counts()) for m in months
     ]
-    for cls, *per_month in session.execute(
-        sa.select(Complaint.complaint_class, *columns)
-        .where(Complaint.project_id == project_id, _within(Complaint.received_at, bounds[0][0], bounds[-1][1]))
-        .group_by(Complaint.complaint_class)
-    ):
+    for cls, *per_month in session.execute(statement, params):
         for point, count in zip(points, per_month, strict=True):
             point.by_class[cls] = point.by_class.get(cls, 0) + int(count)
     return points
