@@ -138,6 +138,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.admin.views import bp as admin_bp
     from webapp.complaints.views import bp as complaints_bp
     from webapp.estate.views import bp as estate_bp
+    from webapp.evaluation.views import bp as evaluation_bp
     from webapp.inbox.views import bp as inbox_bp
     from webapp.org.views import bp as org_bp
     from webapp.paid_services.views import bp as paid_services_bp
@@ -167,12 +168,14 @@ def _register_blueprints(app: Flask) -> None:
         "webapp.activities.summary_views",
         "webapp.activities.public_survey_views",
         "webapp.activities.public_activity_views",
+        "webapp.evaluation.sheet_views",
+        "webapp.evaluation.company_views",
     ):
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name)
 
     for bp in (org_bp, inbox_bp, estate_bp, admin_bp, pwa_bp, slips_bp, complaints_bp, paid_services_bp, reception_bp,
-               activities_bp, activity_public_bp):
+               activities_bp, activity_public_bp, evaluation_bp):
         app.register_blueprint(bp)
 
     # the owners' own pages from the QR poster: no login, no staff data
