@@ -32,7 +32,7 @@ class Statement:
 def _paths_to_explain(page) -> list[str]:
     if page.key == "complaint":
         return [page.paths[0], page.paths[-1]]  # the newest complaint and an older one
-    if page.key == "summary":
+    if page.key in ("summary", "company"):
         return page.paths[:2]
     return page.paths
 

@@ -60,6 +60,8 @@ class Page:
     post: bool = False
     #: a list page: held to LIST_COST_TARGET × /healthz
     is_list: bool = False
+    #: the wrk script of a GET page (bench/wrk/)
+    script: str = "pages.lua"
 
 
 @dataclass
@@ -151,6 +153,13 @@ def pages(database_url: str, today: date) -> list[Page]:
             "Monthly complaint summary GET /complaints/summary?project=…&month=…",
             generate.username(1, "pm"),
             [f"/complaints/summary?project=1&month={m}" for m in report_months(today)],
+        ),
+        Page(
+            "company",
+            "Company view GET /evaluation/company?period=… (every project, 16 measures)",
+            "gm",
+            [f"/evaluation/company?period={m}" for m in report_months(today)],
+            script="company.lua",
         ),
         Page("file_slip", "File a slip POST /slips/new (no photo)", generate.username(50, "patrol"), post=True),
     ]
@@ -359,7 +368,7 @@ def run_wrk(port: int, page: Page, cookies: dict, settings: dict, workdir: Path,
         paths_file.write_text("\n".join(page.paths) + "\n")
         arguments = [
             "-s",
-            str(WRK_SCRIPTS / "pages.lua"),
+            str(WRK_SCRIPTS / page.script),
             f"http://127.0.0.1:{port}",
             "--",
             str(paths_file),

@@ -145,6 +145,10 @@ def test_scale_bench_pages_render_the_generated_data(bench_database, bench_clien
 
     pm = signed_in(generate.username(1, "pm"))
     assert pm.get("/complaints/summary?project=1").status_code == 200
+    # the company view the bench loads as the GM: every project (what bench/wrk/company.lua checks)
+    company = signed_in("gm").get("/evaluation/company")
+    assert company.status_code == 200 and 'id="company-table"' in company.get_data(as_text=True)
+    assert company.get_data(as_text=True).count('data-project="') == generate.PROJECTS
     # another project's record stays out of reach for a project user
     with app.app_context():
         other = db.session.scalar(sa.text("SELECT id FROM complaints WHERE project_id = 2 LIMIT 1"))

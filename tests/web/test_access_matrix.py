@@ -88,6 +88,13 @@ ANNUAL_PLAN_DRAFTERS = PLAN_DRAFTERS - {Role.CS_SUPERVISOR}
 TIMELINE_SECURITY_PLAN = frozenset({Role.ADMIN, Role.DEPT_SUPERVISOR})
 # -- activities reschedule rows -- (the PM or the CS supervisor moves an activity)
 ACTIVITY_RESCHEDULERS = frozenset({Role.ADMIN, Role.PM, Role.CS_SUPERVISOR})
+# -- evaluation sheet rows -- (ORG-02: GM, VP, QA everything; the PM the project; a supervisor the department)
+EVALUATION_PROJECT_READERS = frozenset({Role.GM, Role.VP, Role.QA, Role.PM})
+EVALUATION_DEPARTMENT_READERS = EVALUATION_PROJECT_READERS | {Role.DEPT_SUPERVISOR}
+EVALUATION_PERSON_READERS = EVALUATION_DEPARTMENT_READERS
+# -- evaluation company rows -- (the company view is GM, VP and QA's; a department's people
+# are ranked by its supervisor too, its project's departments only by the PM and the company)
+EVALUATION_COMPANY_READERS = frozenset({Role.GM, Role.VP, Role.QA})
 
 
 @dataclass(frozen=True)
@@ -417,6 +424,28 @@ ROUTES: dict[str, Route] = {
         "POST", lambda p: f"/reception/events/{p.major_event_id}/update", EVENT_RECORDERS
     ),
     "reception.major_event_close": Route("POST", lambda p: f"/reception/events/{p.major_event_id}/close", EVENT_RECORDERS),
+    # -- evaluation sheet rows -- (the sheet is of the world department's staff member;
+    # the admin manages people but reads no one's evaluation)
+    "evaluation.index": Route("GET", lambda p: "/evaluation/", ALL, project_bound=False),
+    "evaluation.person": Route("GET", lambda p: f"/evaluation/people/{p.staff_user_id}", EVALUATION_PERSON_READERS),
+    "evaluation.department": Route(
+        "GET", lambda p: f"/evaluation/departments/{p.department_id}", EVALUATION_DEPARTMENT_READERS
+    ),
+    "evaluation.project": Route("GET", lambda p: f"/evaluation/projects/{p.id}", EVALUATION_PROJECT_READERS),
+    "evaluation.evidence": Route(
+        "GET", lambda p: f"/evaluation/evidence/person/{p.staff_user_id}/slips_filed", EVALUATION_PERSON_READERS
+    ),
+    # -- evaluation company rows --
+    "evaluation.company": Route("GET", lambda p: "/evaluation/company", EVALUATION_COMPANY_READERS, project_bound=False),
+    "evaluation.company_xlsx": Route(
+        "GET", lambda p: "/evaluation/company.xlsx", EVALUATION_COMPANY_READERS, project_bound=False
+    ),
+    "evaluation.ranking": Route(
+        "GET", lambda p: f"/evaluation/ranking?department={p.department_id}&of=people", EVALUATION_DEPARTMENT_READERS
+    ),
+    "evaluation.ranking_xlsx": Route(
+        "GET", lambda p: f"/evaluation/ranking.xlsx?project={p.id}&of=departments", EVALUATION_PROJECT_READERS
+    ),
 }
 
 REFUSED = {403, 404}

@@ -37,6 +37,11 @@ class Complaint(Versioned, ProjectScoped, Base):
             postgresql_where=sa.text("upgraded_at IS NOT NULL"),
             sqlite_where=sa.text("upgraded_at IS NOT NULL"),
         ),
+        # the company view: one period of every project (0012_evaluation_indexes; BRIN on
+        # PostgreSQL, the columns follow the order rows are written in)
+        sa.Index("ix_complaints_received_brin", "received_at", postgresql_using="brin"),
+        sa.Index("ix_complaints_commitment_due_brin", "commitment_due_at", postgresql_using="brin"),
+        sa.Index("ix_complaints_resolution_due_brin", "resolution_due_at", postgresql_using="brin"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -194,7 +199,11 @@ class ComplaintCallback(ProjectScoped, Base):
 
     __tablename__ = "complaint_callbacks"
     #: the monthly summary's satisfaction: a project's call-backs in a period (0011_scale_indexes)
-    __table_args__ = (sa.Index("ix_complaint_callbacks_project_called", "project_id", "called_at"),)
+    __table_args__ = (
+        sa.Index("ix_complaint_callbacks_project_called", "project_id", "called_at"),
+        # the company view's satisfaction: one period of every project (0012_evaluation_indexes)
+        sa.Index("ix_complaint_callbacks_called_brin", "called_at", postgresql_using="brin"),
+    )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     complaint_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("complaints.id"), index=True)

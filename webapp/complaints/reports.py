@@ -39,6 +39,10 @@ cut-off day to this month's, Asia/Shanghai days, as UTC instants [start, end).
 The register lists the major and important complaints received in the period, and
 those upgraded to major in it (the register gains an entry when a complaint becomes
 major), oldest first.
+
+*Still open*, *commitment* and *resolution* on time, late and pending are built by
+still_open, commitment_outcome and resolution_outcome, which the evaluation sheets'
+complaint figures use too (webapp.evaluation.families.complaints).
 """
 
 from __future__ import annotations
@@ -198,6 +202,36 @@ def resolution_done_column() -> sa.ColumnElement:
     )
 
 
+def still_open() -> sa.ColumnElement[bool]:
+    """Not closed (judged by the status now)."""
+    return Complaint.status != ComplaintStatus.CLOSED.value
+
+
+def commitment_outcome(now) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[bool], sa.ColumnElement[bool]]:
+    """CMP-04 (on time, late, pending) of a complaint, judged at ``now`` (a value or a
+    bound parameter): taken into handling by its due moment; after it, or not yet and the
+    due moment has passed; not yet and not yet due."""
+    due = Complaint.commitment_due_at
+    committed = Complaint.commitment_done_at
+    on_time = committed <= due
+    late = sa.or_(committed > due, sa.and_(committed.is_(None), due < now))
+    pending = sa.and_(committed.is_(None), due >= now)
+    return on_time, late, pending
+
+
+def resolution_outcome(now) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[bool], sa.ColumnElement[bool]]:
+    """CMP-05 (on time, late, pending) of a complaint, judged at ``now``: resolution done
+    (resolution_done_column) by the stored due moment; done after it, or not done, not
+    waiting and overdue; not done and waiting now (its clock stopped) or not yet due."""
+    due = Complaint.resolution_due_at
+    done = resolution_done_column()
+    waiting_now = Complaint.status == ComplaintStatus.WAITING.value
+    on_time = done <= due
+    late = sa.or_(done > due, sa.and_(done.is_(None), sa.not_(waiting_now), due < now))
+    pending = sa.and_(done.is_(None), sa.or_(waiting_now, due >= now))
+    return on_time, late, pending
+
+
 def _department_order(departments: list[Department]) -> list[Department]:
     """The organisation chart's order: customer service, security, maintenance… then by name."""
     kinds = list(DepartmentKind)
@@ -320,7 +354,9 @@ def _repeat_rows(found) -> list[RepeatRow]:
         if row.by_owner:
             earlier.append((row.owner_previous_at, row.owner_previous_id, row.owner_previous_number, RepeatKind.OWNER))
         if row.by_matter:
-            earlier.append((row.matter_previous_at, row.matter_previous_id, row.matter_previous_number, RepeatKind.MATTER))
+            earlier.append(
+                (row.matter_previous_at, row.matter_previous_id, row.matter_previous_number, RepeatKind.MATTER)
+            )
         _, previous_id, previous_number, _ = max(earlier, key=lambda e: (e[0], e[1]))
         repeats.append(
             RepeatRow(
@@ -366,7 +402,7 @@ def _summary_statements(dialect: str) -> _SummaryStatements:
             Complaint.complaint_class,
             cause,
             sa.func.count(Complaint.id),
-            _count_if(Complaint.status != ComplaintStatus.CLOSED.value),
+            _count_if(still_open()),
         )
         .where(received)
         .group_by(Complaint.complained_department_id, Complaint.complaint_class, cause)
@@ -384,35 +420,16 @@ def _summary_statements(dialect: str) -> _SummaryStatements:
     commitment_due = _within(Complaint.commitment_due_at, start, end)
     resolution_due = _within(Complaint.resolution_due_at, start, end)
     upgraded = _within(Complaint.upgraded_at, start, end)
-    committed = Complaint.commitment_done_at
-    done = resolution_done_column()
-    waiting_now = Complaint.status == ComplaintStatus.WAITING.value
+    c_on_time, c_late, c_pending = commitment_outcome(now)
+    r_on_time, r_late, r_pending = resolution_outcome(now)
     clocks = (
         sa.select(
-            _count_if(sa.and_(commitment_due, committed <= Complaint.commitment_due_at)),
-            _count_if(
-                sa.and_(
-                    commitment_due,
-                    sa.or_(
-                        committed > Complaint.commitment_due_at,
-                        sa.and_(committed.is_(None), Complaint.commitment_due_at < now),
-                    ),
-                )
-            ),
-            _count_if(sa.and_(commitment_due, committed.is_(None), Complaint.commitment_due_at >= now)),
-            _count_if(sa.and_(resolution_due, done <= Complaint.resolution_due_at)),
-            _count_if(
-                sa.and_(
-                    resolution_due,
-                    sa.or_(
-                        done > Complaint.resolution_due_at,
-                        sa.and_(done.is_(None), sa.not_(waiting_now), Complaint.resolution_due_at < now),
-                    ),
-                )
-            ),
-            _count_if(
-                sa.and_(resolution_due, done.is_(None), sa.or_(waiting_now, Complaint.resolution_due_at >= now))
-            ),
+            _count_if(sa.and_(commitment_due, c_on_time)),
+            _count_if(sa.and_(commitment_due, c_late)),
+            _count_if(sa.and_(commitment_due, c_pending)),
+            _count_if(sa.and_(resolution_due, r_on_time)),
+            _count_if(sa.and_(resolution_due, r_late)),
+            _count_if(sa.and_(resolution_due, r_pending)),
             _count_if(upgraded),
         )
         .where(in_project, sa.or_(commitment_due, resolution_due, upgraded))
@@ -524,9 +541,7 @@ def _trend(
     params: dict[str, object] = {"project_id": project_id}
     for i, month in enumerate(months):
         params[f"start_{i}"], params[f"end_{i}"] = rules.report_bounds(month, cutoff_day)
-    points = [
-        TrendPoint(m, *rules.report_period(m, cutoff_day), by_class=empty_counts()) for m in months
-    ]
+    points = [TrendPoint(m, *rules.report_period(m, cutoff_day), by_class=empty_counts()) for m in months]
     for cls, *per_month in session.execute(statement, params):
         for point, count in zip(points, per_month, strict=True):
             point.by_class[cls] = point.by_class.get(cls, 0) + int(count)
@@ -536,9 +551,7 @@ def _trend(
 # ---------------------------------------------------------------------------- the register
 
 
-def register_entries(
-    session: so.Session, project_id: int, month_of: date, cutoff_day: int
-) -> list[Complaint]:
+def register_entries(session: so.Session, project_id: int, month_of: date, cutoff_day: int) -> list[Complaint]:
     """业主投诉记录表: the period's major and important complaints with everything a row
     shows loaded (three queries: the complaints with their people and places, their
     pauses, their call-backs)."""

@@ -70,6 +70,20 @@ class WorkItem(ProjectScoped, Base):
         sa.Index("ix_work_items_open_user", "assignee_id", "done_at", "due_at"),
         sa.Index("ix_work_items_open_role", "project_id", "assignee_role", "done_at", "due_at"),
         sa.Index("ix_work_items_entity", "entity_type", "entity_id"),
+        # the open items by SOP now, of every project or one (0012_evaluation_indexes)
+        sa.Index(
+            "ix_work_items_open_project_entity",
+            "project_id",
+            "entity_type",
+            "department_id",
+            "due_at",
+            postgresql_where=sa.text("done_at IS NULL"),
+            sqlite_where=sa.text("done_at IS NULL"),
+        ),
+        # the items due in a period: of every project (BRIN on PostgreSQL), and of the
+        # people who held them (their assignee, else whoever did them)
+        sa.Index("ix_work_items_due_brin", "due_at", postgresql_using="brin"),
+        sa.Index("ix_work_items_holder_due", sa.text("coalesce(assignee_id, done_by_id)"), "due_at"),
         sa.UniqueConstraint("dedupe_key", name="uq_work_items_dedupe_key"),
     )
 

@@ -61,6 +61,22 @@ AREA_LABELS = {
     "services": _l("Paid services (篇5)"),
 }
 
+#: the open_items family's figures: work items open now, and those of them past due
+OPEN_LABELS = {
+    "activities": _l("Open items: activities"),
+    "slips": _l("Open items: slips"),
+    "reception": _l("Open items: reception"),
+    "complaints": _l("Open items: complaints"),
+    "services": _l("Open items: paid services"),
+}
+OVERDUE_LABELS = {
+    "activities": _l("Overdue items: activities"),
+    "slips": _l("Overdue items: slips"),
+    "reception": _l("Overdue items: reception"),
+    "complaints": _l("Overdue items: complaints"),
+    "services": _l("Overdue items: paid services"),
+}
+
 
 @dataclass(frozen=True)
 class Measure:
@@ -193,6 +209,20 @@ SECTIONS: list[tuple[str, object, list[Measure]]] = [
             _m("work_due", _l("Items due"), "work_overdue", "due"),
             _m("work_overdue", _l("Items overdue"), "work_overdue", "overdue", better=Better.LOWER),
             _m("work_open_overdue", _l("still overdue now"), "work_overdue", "open_overdue", better=Better.LOWER),
+        ],
+    ),
+    (
+        "open_items",
+        _l("Open and overdue items by SOP, now"),
+        [
+            measure
+            for area in SOP_AREAS
+            for measure in (
+                _m(f"open_{area}", OPEN_LABELS[area], "open_items", f"open_{area}", better=Better.LOWER,
+                   kinds=_GROUPS),
+                _m(f"overdue_{area}", OVERDUE_LABELS[area], "open_items", f"overdue_{area}", better=Better.LOWER,
+                   kinds=_GROUPS),
+            )
         ],
     ),
 ]

@@ -56,6 +56,8 @@ class Evidence:
     values: dict[str, int] = field(default_factory=dict)
     #: one line more (an outcome, an amount, a finding)
     note: str | None = None
+    #: the record's page as a path already built (a work item's link), when `endpoint` is ""
+    url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,9 @@ def _bucketed(family_key: str, kind: Kind, buckets: int, all_subjects: bool, dia
     family = FAMILIES[family_key]
     facts = family.build(kind).subquery("facts")
     bound = day if family.dated else moment
-    if family.snapshot:
+    if family.snapshot or buckets == 1:
+        # the statement keeps only [start, end) already; grouping by a constant lets the
+        # planner hash-aggregate per subject instead of sorting every row by a CASE
         bucket = sa.literal(0)
     else:
         bucket = sa.case(

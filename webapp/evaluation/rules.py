@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
@@ -77,6 +77,11 @@ class Period:
     @property
     def end(self) -> date:
         return _add_months(self.first, self.months)
+
+    @property
+    def last(self) -> date:
+        """Its last day (what a page prints: 2026-11-01 – 2026-11-30)."""
+        return self.end - timedelta(days=1)
 
     @property
     def key(self) -> str:

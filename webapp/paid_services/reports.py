@@ -21,6 +21,9 @@ Definitions (one home for them; the page and the xlsx only show these figures):
 * **quality**: the result of the supervisor's latest check (SVC-07): up to standard, not
   up to standard, or not checked yet.
 * **refusals**: jobs whose owner refused to sign at least once, even if they signed later.
+
+The staff evaluation (webapp.evaluation.families.services) counts the same jobs with the
+same team through finished_jobs() and on_the_job().
 """
 
 from __future__ import annotations
@@ -101,13 +104,13 @@ class Summary:
         return self.totals.jobs
 
 
-def _count_if(condition) -> sa.ColumnElement[int]:
-    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
-
-
-def _month_jobs(project_id: int, start: datetime, end: datetime, department_id: int | None):
-    """One row per job of the month: its charge, the latest rating, the latest quality
-    result and whether the owner ever refused to sign."""
+def finished_jobs(start, end) -> sa.Select:
+    """The jobs whose work finished in [start, end) and that were not cancelled, one row
+    per job (`start`, `end`: instants or bind parameters): the order and its project and
+    department, when the work finished, its charge, the latest rating (None: not rated)
+    with ``rated`` 1 when rated, the latest quality result with ``qualified`` and
+    ``unqualified`` 0/1, and ``refused`` 1 when the owner ever refused to sign. Add
+    conditions on ServiceOrder to narrow it (a project, a department)."""
     latest_signature = (
         sa.select(ServiceSignature.order_id, sa.func.max(ServiceSignature.id).label("id"))
         .group_by(ServiceSignature.order_id)
@@ -126,13 +129,19 @@ def _month_jobs(project_id: int, start: datetime, end: datetime, department_id: 
     )
     signature = so.aliased(ServiceSignature)
     check = so.aliased(QualityCheck)
-    query = (
+    return (
         sa.select(
             ServiceOrder.id.label("order_id"),
+            ServiceOrder.project_id.label("project_id"),
+            ServiceOrder.department_id.label("department_id"),
+            ServiceOrder.finished_at.label("finished_at"),
             ServiceOrder.total_fen.label("total_fen"),
             ServiceOrder.materials_fen.label("materials_fen"),
             signature.satisfaction.label("satisfaction"),
+            sa.case((signature.satisfaction.is_not(None), 1), else_=0).label("rated"),
             check.result.label("quality"),
+            sa.case((check.result == QualityResult.QUALIFIED.value, 1), else_=0).label("qualified"),
+            sa.case((check.result == QualityResult.UNQUALIFIED.value, 1), else_=0).label("unqualified"),
             sa.case((refusals.c.n > 0, 1), else_=0).label("refused"),
         )
         .select_from(ServiceOrder)
@@ -142,13 +151,23 @@ def _month_jobs(project_id: int, start: datetime, end: datetime, department_id: 
         .outerjoin(latest_check, latest_check.c.order_id == ServiceOrder.id)
         .outerjoin(check, check.id == latest_check.c.id)
         .where(
-            ServiceOrder.project_id == project_id,
             ServiceOrder.finished_at.is_not(None),
             ServiceOrder.finished_at >= start,
             ServiceOrder.finished_at < end,
             ServiceOrder.status != ServiceStatus.CANCELLED.value,
         )
     )
+
+
+def on_the_job(order_id) -> sa.ColumnElement[bool]:
+    """The ServiceAssignment rows of the team on job `order_id` when the work was done:
+    a technician taken off before is not on it."""
+    return sa.and_(ServiceAssignment.order_id == order_id, ServiceAssignment.removed_at.is_(None))
+
+
+def _month_jobs(project_id: int, start: datetime, end: datetime, department_id: int | None):
+    """One row per job of the project's month (finished_jobs)."""
+    query = finished_jobs(start, end).where(ServiceOrder.project_id == project_id)
     if department_id is not None:
         query = query.where(ServiceOrder.department_id == department_id)
     return query.subquery("month_jobs")
@@ -159,9 +178,9 @@ def _figures(jobs) -> list:
     return [
         sa.func.count(sa.distinct(jobs.c.order_id)),
         sa.func.coalesce(sa.func.sum(jobs.c.satisfaction), 0),
-        sa.func.count(jobs.c.satisfaction),
-        _count_if(jobs.c.quality == QualityResult.QUALIFIED.value),
-        _count_if(jobs.c.quality == QualityResult.UNQUALIFIED.value),
+        sa.func.coalesce(sa.func.sum(jobs.c.rated), 0),
+        sa.func.coalesce(sa.func.sum(jobs.c.qualified), 0),
+        sa.func.coalesce(sa.func.sum(jobs.c.unqualified), 0),
         sa.func.coalesce(sa.func.sum(jobs.c.refused), 0),
     ]
 
@@ -198,13 +217,10 @@ def monthly_summary(
     # 2. per technician: the team on the job when it was done
     technicians = []
     by_technician = session.execute(
-        sa.select(
-            User.id, User.display_name, sa.func.coalesce(sa.func.sum(jobs.c.total_fen), 0), *_figures(jobs)
-        )
+        sa.select(User.id, User.display_name, sa.func.coalesce(sa.func.sum(jobs.c.total_fen), 0), *_figures(jobs))
         .select_from(jobs)
-        .join(ServiceAssignment, ServiceAssignment.order_id == jobs.c.order_id)
+        .join(ServiceAssignment, on_the_job(jobs.c.order_id))
         .join(User, User.id == ServiceAssignment.technician_id)
-        .where(ServiceAssignment.removed_at.is_(None))
         .group_by(User.id, User.display_name)
         .order_by(User.display_name, User.id)
     )

@@ -217,10 +217,19 @@ def praise_credits(session: so.Session, user_ids: Iterable[int], start: datetime
         return {}
     rows = session.execute(
         sa.select(PraiseCredit.user_id, sa.func.count())
-        .where(PraiseCredit.user_id.in_(ids), PraiseCredit.credited_at >= start, PraiseCredit.credited_at < end)
+        .where(PraiseCredit.user_id.in_(ids), credited_between(start, end))
         .group_by(PraiseCredit.user_id)
     )
     return {user_id: count for user_id, count in rows}
+
+
+def credited_between(start, end) -> sa.ColumnElement[bool]:
+    """A PraiseCredit counts in [start, end) (instants or bind parameters) once its praise
+    is credited, at the moment it was: praise_credits and the staff evaluation's praise
+    figures (webapp.evaluation.families.praise) share this."""
+    return sa.and_(
+        PraiseCredit.credited_at.is_not(None), PraiseCredit.credited_at >= start, PraiseCredit.credited_at < end
+    )
 
 
 def month_praises(session: so.Session, project_id: int, start: datetime, end: datetime) -> list[Praise]:

@@ -23,6 +23,9 @@ class Slip(Versioned, ProjectScoped, Base):
         # the slip list's "my department" and "filed by me", newest first (0011_scale_indexes)
         sa.Index("ix_slips_project_department_filed", "project_id", "responsible_department_id", "filed_at"),
         sa.Index("ix_slips_filed_by_project_filed", "filed_by_id", "project_id", "filed_at"),
+        # the company view: one period of every project (0012_evaluation_indexes; BRIN on
+        # PostgreSQL, slips are written in the order they are filed)
+        sa.Index("ix_slips_filed_brin", "filed_at", postgresql_using="brin"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

@@ -28,6 +28,10 @@ Definitions (one home for them; the page and the xlsx only show these figures):
 Slips without a responsible department (not yet received at the desk) and slips filed by
 someone with no department (managers, CS) are counted in a row of their own, so the totals
 row adds up to the week's slips in every column.
+
+The conditions are built by passed_rounds, rectification_outcome, slip_open and
+slip_escalated, which the evaluation sheets' ``slips_against`` figures use too
+(webapp.evaluation.families.slips): the sheets and this summary count alike.
 """
 
 from __future__ import annotations
@@ -100,6 +104,55 @@ def _count_if(condition) -> sa.ColumnElement[int]:
     return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
 
 
+def passed_rounds(*criteria) -> sa.Subquery:
+    """Per slip with rectification rounds (those matching `criteria`): ``passed_done``,
+    when its last passed round was completed (reported done; its verification time if no
+    completion was recorded), and ``failures``, the rounds CS verified as "fail". Join it
+    to the slips on ``slip_id`` (outer: a slip without rounds has neither)."""
+    return (
+        sa.select(
+            RectificationRound.slip_id.label("slip_id"),
+            sa.func.max(
+                sa.case(
+                    (
+                        RectificationRound.verification == Verification.PASS.value,
+                        sa.func.coalesce(RectificationRound.completed_at, RectificationRound.verified_at),
+                    ),
+                )
+            ).label("passed_done"),
+            _count_if(RectificationRound.verification == Verification.FAIL.value).label("failures"),
+        )
+        .where(*criteria)
+        .group_by(RectificationRound.slip_id)
+        .subquery()
+    )
+
+
+def rectification_outcome(passed_done, now) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[bool]]:
+    """(on time, late) of a slip, given its passed_rounds ``passed_done`` and the moment
+    ``now`` (a value or a bound parameter) lateness is judged at: see the module docstring."""
+    due = Slip.rectification_due_at
+    on_time = sa.and_(due.is_not(None), passed_done.is_not(None), passed_done <= due)
+    late = sa.and_(
+        due.is_not(None),
+        sa.or_(
+            passed_done > due,
+            sa.and_(passed_done.is_(None), due < now, Slip.status != SlipStatus.WITHDRAWN.value),
+        ),
+    )
+    return on_time, late
+
+
+def slip_open() -> sa.ColumnElement[bool]:
+    """The slip's status is one of rules.OPEN_STATUSES."""
+    return Slip.status.in_(sorted(status.value for status in OPEN_STATUSES))
+
+
+def slip_escalated() -> sa.ColumnElement[bool]:
+    """Escalated to the PM (SLIP-05): ``escalated_at`` set, or the status escalated."""
+    return sa.or_(Slip.escalated_at.is_not(None), Slip.status == SlipStatus.ESCALATED.value)
+
+
 def weekly_summary(
     session: so.Session, project_id: int, week_start_utc: datetime, week_end_utc: datetime, now: datetime
 ) -> Summary:
@@ -116,8 +169,7 @@ def weekly_summary(
         sa.select(Slip.responsible_department_id).where(in_week, Slip.responsible_department_id.is_not(None)),
     )
     departments = session.scalars(
-        sa.select(Department)
-        .where(
+        sa.select(Department).where(
             sa.or_(
                 sa.and_(Department.project_id == project_id, Department.active),
                 Department.id.in_(sa.select(named.subquery().c[0])),
@@ -147,35 +199,10 @@ def weekly_summary(
         row_for(department_id).filed = count
 
     # 3. against each department: by category, rectification, verification, state
-    rounds = (
-        sa.select(
-            RectificationRound.slip_id.label("slip_id"),
-            sa.func.max(
-                sa.case(
-                    (
-                        RectificationRound.verification == Verification.PASS.value,
-                        sa.func.coalesce(RectificationRound.completed_at, RectificationRound.verified_at),
-                    ),
-                )
-            ).label("passed_done"),
-            _count_if(RectificationRound.verification == Verification.FAIL.value).label("failures"),
-        )
-        .where(RectificationRound.project_id == project_id)
-        .group_by(RectificationRound.slip_id)
-        .subquery()
-    )
-    due = Slip.rectification_due_at
-    passed_done = rounds.c.passed_done
-    on_time = sa.and_(due.is_not(None), passed_done.is_not(None), passed_done <= due)
-    late = sa.and_(
-        due.is_not(None),
-        sa.or_(
-            passed_done > due,
-            sa.and_(passed_done.is_(None), due < now, Slip.status != SlipStatus.WITHDRAWN.value),
-        ),
-    )
-    open_statuses = sorted(status.value for status in OPEN_STATUSES)
-    escalated = sa.or_(Slip.escalated_at.is_not(None), Slip.status == SlipStatus.ESCALATED.value)
+    rounds = passed_rounds(RectificationRound.project_id == project_id)
+    on_time, late = rectification_outcome(rounds.c.passed_done, now)
+    open_now = slip_open()
+    escalated = slip_escalated()
     against = session.execute(
         sa.select(
             Slip.responsible_department_id,
@@ -183,7 +210,7 @@ def weekly_summary(
             _count_if(on_time),
             _count_if(late),
             sa.func.coalesce(sa.func.sum(rounds.c.failures), 0),
-            _count_if(Slip.status.in_(open_statuses)),
+            _count_if(open_now),
             _count_if(escalated),
             *(_count_if(Slip.category == category.value) for category in CATEGORIES),
         )
