@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run install migrate demo test test-unit test-web test-browser test-pg browser-deps server-deps messages bench lint clean
+.PHONY: run install migrate demo test test-unit test-web test-browser test-pg browser-deps server-deps bench-deps messages bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,13 @@ server-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; \
 	fi
 
+# Debian's wrk, the load generator of `make bench`.
+bench-deps:
+	@if ! command -v wrk >/dev/null; then \
+		echo "Installing wrk with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	fi
+
 test: install browser-deps server-deps
 	$(BIN)/pytest -q
 
@@ -69,7 +76,7 @@ messages: install
 # once into its own database (BENCH_REBUILD=1 to redo it), serves the app with gunicorn
 # and writes bench/results/. BENCH_SCALE=0.01 for a quick try.
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/estatedesk_bench
-bench: install
+bench: install bench-deps
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.run
 
 lint: install

@@ -1,7 +1,8 @@
 """`make bench`: the hot pages under load at company size, against /healthz as the ceiling.
 
     make bench                       # BENCH_DATABASE_URL, BENCH_SCALE, BENCH_REBUILD=1,
-                                     # BENCH_DURATION (s), BENCH_CONNECTIONS, BENCH_THREADS
+                                     # BENCH_DURATION (s), BENCH_CONNECTIONS, BENCH_THREADS,
+                                     # BENCH_PAGES=company,desk (only those, not written)
 
 1. bench.generate makes (or keeps) the dataset in its own PostgreSQL database;
 2. gunicorn serves the app with deploy/gunicorn.conf.py, ESTATEDESK_ENV=production, a fresh
@@ -60,8 +61,8 @@ class Page:
     post: bool = False
     #: a list page: held to LIST_COST_TARGET × /healthz
     is_list: bool = False
-    #: the wrk script of a GET page (bench/wrk/)
-    script: str = "pages.lua"
+    #: text the page must contain to count as answered (an error page does not)
+    marker: str = ""
 
 
 @dataclass
@@ -159,7 +160,7 @@ def pages(database_url: str, today: date) -> list[Page]:
             "Company view GET /evaluation/company?period=… (every project, 16 measures)",
             "gm",
             [f"/evaluation/company?period={m}" for m in report_months(today)],
-            script="company.lua",
+            marker='id="company-table"',
         ),
         Page("file_slip", "File a slip POST /slips/new (no photo)", generate.username(50, "patrol"), post=True),
     ]
@@ -368,12 +369,13 @@ def run_wrk(port: int, page: Page, cookies: dict, settings: dict, workdir: Path,
         paths_file.write_text("\n".join(page.paths) + "\n")
         arguments = [
             "-s",
-            str(WRK_SCRIPTS / page.script),
+            str(WRK_SCRIPTS / "pages.lua"),
             f"http://127.0.0.1:{port}",
             "--",
             str(paths_file),
             cookie_header(cookies) if cookies else "",
             "hx" if page.hx else "",
+            page.marker,
         ]
     done = subprocess.run(base + arguments, capture_output=True, text=True, check=True)  # noqa: S603 - fixed arguments
     return done.stdout
@@ -625,6 +627,11 @@ def main() -> None:
     dataset = generate.ensure_dataset(database_url, generate.scale_from_environment(), os.environ.get("BENCH_REBUILD") == "1")
     timings["dataset"] = time.monotonic() - began
     page_list = pages(database_url, date.today())
+    # BENCH_PAGES=company,desk: those pages only (with /healthz, the ceiling), printed and
+    # not written to bench/results/, for trying a change
+    chosen = {key for key in os.environ.get("BENCH_PAGES", "").split(",") if key}
+    if chosen:
+        page_list = [page for page in page_list if page.key in chosen | {"healthz"}]
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="estatedesk-bench-") as directory:
         workdir = Path(directory)
@@ -641,6 +648,10 @@ def main() -> None:
         finally:
             server.stop()
     timings["load"] = time.monotonic() - began
+    if chosen:
+        print()
+        print("\n".join(table(results, None)))
+        return
     summary_sql = None
     if os.environ.get("BENCH_EXPLAIN", "1") != "0":
         from bench import explain

@@ -109,6 +109,9 @@ class Config:
     #: the process right after the commit
     REDIS_URL = os.environ.get("REDIS_URL", "").strip() or None
 
+    #: how long the company view's figures are kept (webapp/core/cache.py); 0: never
+    EVALUATION_CACHE_SECONDS = int(os.environ.get("EVALUATION_CACHE_SECONDS", "300"))
+
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
@@ -147,6 +150,7 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     REDIS_URL = None
+    EVALUATION_CACHE_SECONDS = 0
     MEDIA_STORE = "local"
     MEDIA_ACCEL_PREFIX = None
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - fast; the real method is tested once

@@ -1,11 +1,12 @@
 -- GET a rotation of paths as a signed-in user, and count every answer that is not the
--- expected status: wrk itself counts only 4xx/5xx as errors, so a lost session (a 302
+-- expected page: wrk itself counts only 4xx/5xx as errors, so a lost session (a 302
 -- to the sign-in page) would otherwise pass for a fast page.
 --
---   wrk ... -s pages.lua http://127.0.0.1:PORT -- PATHS_FILE COOKIE [HX]
+--   wrk ... -s pages.lua http://127.0.0.1:PORT -- PATHS_FILE COOKIE [HX] [MARKER]
 --
 -- PATHS_FILE: one path per line; COOKIE: the Cookie header of a real sign-in;
--- HX = "hx" sends the headers of an HTMX refresh (HX-Request), so the fragment is measured.
+-- HX = "hx" sends the headers of an HTMX refresh (HX-Request), so the fragment is measured;
+-- MARKER: text the page must contain (a 200 without it, such as an error page, is unexpected).
 
 local threads = {}
 local counter = 1
@@ -32,6 +33,9 @@ function init(args)
    if args[3] == "hx" then
       headers["HX-Request"] = "true"
    end
+   if args[4] ~= nil and #args[4] > 0 then
+      marker = args[4]
+   end
    -- each thread starts at another place in the rotation
    position = (id * 7) % #paths
    unexpected = 0
@@ -43,7 +47,7 @@ function request()
 end
 
 function response(status, headers, body)
-   if status ~= 200 then
+   if status ~= 200 or (marker and not string.find(body, marker, 1, true)) then
       unexpected = unexpected + 1
    end
 end

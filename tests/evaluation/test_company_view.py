@@ -313,3 +313,25 @@ def test_eval_company_view_runs_as_many_statements_for_six_projects_as_for_two(
         assert client.get("/evaluation/company").status_code == 200
     assert len(six) == len(two)
     assert ">项目5<" in client.get("/evaluation/company").get_data(as_text=True)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_eval_company_view_charts_the_sorted_measure_in_full_and_the_others_worst_five(
+    app, client, login
+):
+    """With seven projects the chart of the measure the table is sorted by has all seven
+    bars; every other measure's chart shows its worst five and a link to sort by it."""
+    specs = {f"项目{i}": Spec(units=10, complaints=i + 1, open_slip_items=i + 1) for i in range(7)}
+    ids = build(app, specs)
+    login(ids["users"]["gm"])
+    html = client.get("/evaluation/company?period=2026-11&by=complaints_per_thousand").get_data(as_text=True)
+
+    def bars(key: str) -> int:
+        start = html.index(f'id="chart-{key}"')
+        return html[start : html.index("</figure>", start)].count("<rect ")
+
+    assert bars("complaints_per_thousand") == 7
+    assert bars("open_slips") == 5
+    start = html.index('id="chart-open_slips"')
+    caption = html[start : html.index("</figure>", start)]
+    assert "/evaluation/company?period=2026-11&amp;by=open_slips" in caption

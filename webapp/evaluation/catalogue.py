@@ -139,7 +139,7 @@ SECTIONS: list[tuple[str, object, list[Measure]]] = [
             _m("slips_filed_closed", _l("of which closed"), "slips_filed", "closed"),
             _m("slips_filed_open", _l("of which still open"), "slips_filed", "open", better=Better.LOWER),
             _m("slips_filed_withdrawn", _l("of which withdrawn"), "slips_filed", "withdrawn", better=Better.LOWER),
-            _m("slips_against", _l("Slips against the department"), "slips_against", "against",
+            _m("slips_against", _l("Slips assigned for rectification"), "slips_against", "against",
                better=Better.LOWER, kinds=_GROUPS),
             _m("slips_on_time", _l("Rectified on time"), "slips_against", "on_time", kinds=_GROUPS),
             _m("slips_late", _l("Rectified late"), "slips_against", "late", better=Better.LOWER, kinds=_GROUPS),

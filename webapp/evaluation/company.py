@@ -5,19 +5,25 @@ five marked.
 
 The figures are the evaluation sheets' own (webapp.evaluation.catalogue measures over the
 facts families): one facts.totals statement per family for every project at once, so the
-view runs the same number of statements for 50 projects as for 2.
+view runs the same number of statements for 50 projects as for 2. Those sums are kept a
+few minutes (EVALUATION_CACHE_SECONDS, webapp/core/cache.py) with the moment they were
+computed, which the page shows as "data as of".
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy.orm as so
+from flask import current_app, has_app_context
 
+from webapp.core.cache import remembered
 from webapp.core.clock import local_midnight
+from webapp.core.scoping import current_scope
 from webapp.evaluation import facts
 from webapp.evaluation.catalogue import MEASURES, SOP_AREAS, Measure
 from webapp.evaluation.rules import WORST_COUNT, Kind, Period, worst_first
@@ -58,7 +64,9 @@ def family_totals(
         family = facts.FAMILIES.get(key)
         if family is None or kind not in family.kinds:
             continue
-        result[key] = facts.totals(session, key, kind, subject_ids, *family_bounds(key, period), now)
+        result[key] = facts.totals(
+            session, key, kind, subject_ids, *family_bounds(key, period), now
+        )
     return result
 
 
@@ -127,6 +135,38 @@ class CompanyView:
         return [rows[project_id] for project_id in self.by.order]
 
 
+def kept_totals(
+    session: so.Session, families: Sequence[str], period: Period, now: datetime
+) -> tuple[dict[str, dict[int, facts.Counts]], datetime]:
+    """Every project's sums in the user's scope, and the moment they were computed: kept
+    EVALUATION_CACHE_SECONDS (webapp/core/cache.py) per period and scope, since a company's
+    month takes a tenth of a second of SQL and the GM, VP and QA see the same figures."""
+    scope = current_scope()
+    scope_key = (
+        "all"
+        if scope is None
+        else hashlib.sha256(",".join(map(str, sorted(scope))).encode()).hexdigest()[:16]
+    )
+
+    def compute() -> dict:
+        sums = family_totals(session, families, Kind.PROJECT, None, period, now)
+        return {
+            "now": now.isoformat(),
+            "sums": {
+                family: {str(k): v for k, v in by_subject.items()}
+                for family, by_subject in sums.items()
+            },
+        }
+
+    seconds = current_app.config.get("EVALUATION_CACHE_SECONDS", 0) if has_app_context() else 0
+    kept = remembered(f"evaluation:company:{period.key}:{scope_key}", seconds, compute)
+    sums = {
+        family: {int(k): v for k, v in by_subject.items()}
+        for family, by_subject in kept["sums"].items()
+    }
+    return sums, datetime.fromisoformat(kept["now"])
+
+
 def company_view(
     session: so.Session, projects: Sequence, period: Period, now: datetime, by: str | None = None
 ) -> CompanyView:
@@ -138,7 +178,7 @@ def company_view(
     # every project in the user's scope at once (no list of ids in the statement); the
     # view keeps those it shows
     families = [UNITS_FAMILY, *(m.family for m in measures)]
-    sums = family_totals(session, families, Kind.PROJECT, None, period, now) if ids else {}
+    sums, now = kept_totals(session, families, period, now) if ids else ({}, now)
     units_known = UNITS_FAMILY in sums
     units = {
         project_id: (

@@ -151,24 +151,29 @@ class Chart:
     rows: list[ChartRow]
     #: the projects without a figure (nothing to count over), by name
     missing: list[str]
+    #: projects with a figure not drawn (a measure other than the one the table is sorted by
+    #: shows its worst five; sorting the table by it shows them all)
+    more: int = 0
     #: the one figure every project with a figure has (then no bars are drawn), else None
     same: str | None = None
     label_x: int = LABEL_WIDTH - 8
     bar_height: int = BAR_HEIGHT
 
 
-def chart(column: Column, names: dict[int, str]) -> Chart:
-    """The projects with a figure, worst first, one bar each; the worst five in the
-    warning colour. Rates are drawn against 100 %, the rest against the largest figure.
-    When every project has the same figure there is nothing to compare: no bars."""
+def chart(column: Column, names: dict[int, str], limit: int | None = None) -> Chart:
+    """The projects with a figure, worst first, one bar each (the first `limit` of them
+    when given); the worst five in the warning colour. Rates are drawn against 100 %, the
+    rest against the largest figure. When every project has the same figure there is
+    nothing to compare: no bars."""
     measure = column.measure
-    shown = [project_id for project_id in column.order if column.values[project_id] is not None]
+    ranked = [project_id for project_id in column.order if column.values[project_id] is not None]
+    shown = ranked if limit is None else ranked[:limit]
     missing = sorted(names[p] for p in column.order if column.values[p] is None)
     figures = {column.values[p] for p in shown}
     if len(figures) == 1:
         (figure,) = figures
         return Chart(
-            measure.key, str(measure.label), CHART_WIDTH, 0, [], missing, display(measure, figure)
+            measure.key, str(measure.label), CHART_WIDTH, 0, [], missing, same=display(measure, figure)
         )
     largest = (
         1.0 if measure.shape == "rate" else max([0.0] + [numeric(column.values[p]) for p in shown])
@@ -193,7 +198,7 @@ def chart(column: Column, names: dict[int, str]) -> Chart:
         )
         y += BAR_HEIGHT + ROW_GAP
     height = int(max(y - ROW_GAP + TOP, BAR_HEIGHT + 2 * TOP))
-    return Chart(measure.key, str(measure.label), CHART_WIDTH, height, rows, missing)
+    return Chart(measure.key, str(measure.label), CHART_WIDTH, height, rows, missing, more=len(ranked) - len(shown))
 
 
 # ---------------------------------------------------------------------------- the company view
@@ -220,7 +225,11 @@ def company():
         "evaluation/company.html",
         view=view,
         period_label=period_text(view.period),
-        charts=[chart(column, names) for column in view.columns],
+        # the measure the table is sorted by in full, the others their worst five: 16 charts
+        # of every project made the page heavy to render and to read
+        charts=[
+            chart(column, names, None if column.key == view.by.key else WORST_COUNT) for column in view.columns
+        ],
         figure_url=FigureLinks(Kind.PROJECT, view.period),
         name_url=SheetLinks(Kind.PROJECT, view.period),
         display=display,
