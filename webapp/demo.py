@@ -28,6 +28,7 @@ from webapp.activities.models import (
 from webapp.core.clock import local_date, local_midnight
 from webapp.core.clock import now as clock_now
 from webapp.core.rulekit import RuleViolation
+from webapp.demo_history import ensure_history
 from webapp.estate.models import Building, Facility, Occupancy, Owner, Unit
 from webapp.estate.rules import FacilityKind, OccupantRelation, facility_code, new_qr_token
 from webapp.org.models import Company, Department, Project, RoleAssignment, User
@@ -202,6 +203,7 @@ def load_demo(session: so.Session, hash_password) -> DemoSummary:
                 session, Facility, {"project_id": project.id, "code": fcode},
                 name=facility_name, kind=kind.value, qr_token=new_qr_token(),
             )
+        ensure_history(session, project, departments, users, clock_now())  # after the price list and the units
         if code == PROJECTS[0][0]:
             _ensure_activities(session, project, users)
     session.commit()
