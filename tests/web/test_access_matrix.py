@@ -435,6 +435,13 @@ ROUTES: dict[str, Route] = {
     "evaluation.evidence": Route(
         "GET", lambda p: f"/evaluation/evidence/person/{p.staff_user_id}/slips_filed", EVALUATION_PERSON_READERS
     ),
+    "evaluation.person_xlsx": Route(
+        "GET", lambda p: f"/evaluation/people/{p.staff_user_id}.xlsx", EVALUATION_PERSON_READERS
+    ),
+    "evaluation.department_xlsx": Route(
+        "GET", lambda p: f"/evaluation/departments/{p.department_id}.xlsx", EVALUATION_DEPARTMENT_READERS
+    ),
+    "evaluation.project_xlsx": Route("GET", lambda p: f"/evaluation/projects/{p.id}.xlsx", EVALUATION_PROJECT_READERS),
     # -- evaluation company rows --
     "evaluation.company": Route("GET", lambda p: "/evaluation/company", EVALUATION_COMPANY_READERS, project_bound=False),
     "evaluation.company_xlsx": Route(

@@ -7,6 +7,9 @@ GET /evaluation/people/<id>?period=2026-11         a person's sheet (2026-Q4: a 
 GET /evaluation/departments/<id>?period=           a department's, with its 12-month trend
 GET /evaluation/projects/<id>?period=              a project's, with its 12-month trend
 GET /evaluation/evidence/<kind>/<id>/<measure>?period=   the records behind one figure
+GET /evaluation/people/<id>.xlsx?period=           each sheet as an xlsx (the company's
+GET /evaluation/departments/<id>.xlsx?period=      paperwork: Chinese whatever the reader's
+GET /evaluation/projects/<id>.xlsx?period=         language)
 
 Access is the subject's sheet's (webapp.evaluation.access): another project's person,
 department or project is not found; one the user may not open is refused.
@@ -15,10 +18,10 @@ department or project is not found; one the user may not open is refused.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from flask import abort, current_app, request, url_for
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.routing import BuildError
@@ -26,9 +29,11 @@ from werkzeug.routing import BuildError
 from webapp.core.charts import Bar, axis, scale
 from webapp.core.clock import local_date, now
 from webapp.core.htmx import render
+from webapp.core.spreadsheets import PAPERWORK_LOCALE, book_bytes, write_table, xlsx_response
 from webapp.core.web import yuan
 from webapp.evaluation import access, rules
 from webapp.evaluation.catalogue import Measure
+from webapp.evaluation.company import cell_value
 from webapp.evaluation.facts import Evidence
 from webapp.evaluation.rules import Kind, Period, month_of, quarter_of
 from webapp.evaluation.sheets import (
@@ -317,6 +322,7 @@ def _render_sheet(sheet: Sheet, choice: Choice, endpoint: str, values: dict, **c
         rankings=_ranking_links(sheet),
         may_open_department=_may_open_department,
         kind_label=KIND_LABELS[sheet.kind],
+        xlsx_url=url_for(f"{endpoint}_xlsx", **values, period=sheet.period.key),
         **context,
     )
 
@@ -437,3 +443,143 @@ def evidence(kind: str, subject_id: int, measure: str):
         action=url_for("evaluation.evidence", **values),
         sheet_url=url_for(sheet_endpoint, **{_SUBJECT_ARG[kind_]: subject_id}, period=period.key),
     )
+
+
+# ---------------------------------------------------------------------------- the xlsx
+
+#: the sections of a person's department blocks (as the page shows them)
+PERSON_DEPARTMENT_SECTIONS = ("slips", "complaints")
+#: how a figure's cell is shown; counts need none
+NUMBER_FORMATS = {"rate": "0.0%", "mean": "0.0", "per_thousand": "0.00", "money": "#,##0.00"}
+DAY_FORMAT = "yyyy-mm-dd"
+
+
+def _xlsx_period() -> tuple[Period, object]:
+    """The period asked for (as the page reads it) and the moment the figures are read at."""
+    moment = now()
+    return rules.parse_period(request.args.get("period"), local_date(moment)), moment
+
+
+def _sheet_xlsx(sheet: Sheet):
+    with force_locale(PAPERWORK_LOCALE):
+        data = sheet_workbook(sheet)
+        title = gettext("Evaluation sheet")
+    key = sheet.period.key
+    return xlsx_response(
+        data,
+        f"evaluation-{sheet.kind.value}-{sheet.subject_id}-{key}.xlsx",
+        f"{title}-{sheet.name}-{key}.xlsx",
+    )
+
+
+@bp.get("/people/<int:user_id>.xlsx")
+def person_xlsx(user_id: int):
+    person = access.require_person(user_id)
+    period, moment = _xlsx_period()
+    return _sheet_xlsx(person_sheet(db.session, person, period, moment))
+
+
+@bp.get("/departments/<int:department_id>.xlsx")
+def department_xlsx(department_id: int):
+    department = access.require_department(department_id)
+    period, moment = _xlsx_period()
+    return _sheet_xlsx(department_sheet(db.session, department, period, moment))
+
+
+@bp.get("/projects/<int:project_id>.xlsx")
+def project_xlsx(project_id: int):
+    project = access.require_project(project_id)
+    period, moment = _xlsx_period()
+    return _sheet_xlsx(project_sheet(db.session, project, period, moment))
+
+
+def _figure_rows(sections, only: tuple[str, ...] | None = None) -> list[tuple[list, str | None]]:
+    """A row per section (its label, bold) and per figure (label, value), each with the
+    number format of its value cell ("" for a section's row)."""
+    rows: list[tuple[list, str | None]] = []
+    for section in sections:
+        if only is not None and section.key not in only:
+            continue
+        rows.append(([str(section.label), None], ""))
+        for figure in section.figures:
+            rows.append(
+                (
+                    [str(figure.label), cell_value(figure.measure, figure.value)],
+                    NUMBER_FORMATS.get(figure.shape),
+                )
+            )
+    return rows
+
+
+def _day(at: object) -> date | None:
+    """An activity's local day (an instant: its local day; a cell holds no time zone)."""
+    if isinstance(at, datetime):
+        return local_date(at)
+    return at
+
+
+def sheet_workbook(sheet: Sheet) -> bytes:
+    """Sheet 1: the figures by section (a person's departments after theirs); sheet 2 of a
+    department or project: the trend, a row per month; then the activities a person
+    organised with the summaries' findings, when there are any. Rates are shares shown
+    as per cent, money in yuan, "—" an empty cell."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    figures = book.active
+    figures.title = gettext("Figures")
+    rows = _figure_rows(sheet.sections)
+    for department in sheet.departments:
+        rows.append(([None, None], None))
+        rows.append(([gettext("Department: %(name)s", name=department.name), None], ""))
+        rows.extend(_figure_rows(department.sections, PERSON_DEPARTMENT_SECTIONS))
+    write_table(
+        figures,
+        f"{gettext('Evaluation sheet')} · {sheet.name} · {period_label(sheet.period)}",
+        [gettext("Measure"), gettext("Value")],
+        [values for values, _ in rows],
+        maximum_width=60,
+    )
+    for row, (_, number_format) in enumerate(rows, start=3):
+        if number_format == "":
+            figures.cell(row=row, column=1).font = Font(bold=True)
+        elif number_format:
+            figures.cell(row=row, column=2).number_format = number_format
+
+    if sheet.trend:
+        measures = [
+            figure.measure
+            for section in sheet.sections
+            for figure in section.figures
+            if figure.key in sheet.trend[0].values
+        ]
+        trend = book.create_sheet(gettext("Trend"))
+        write_table(
+            trend,
+            f"{gettext('Trend over twelve months')} · {sheet.name} · {period_label(sheet.period)}",
+            [gettext("Month"), *(str(measure.label) for measure in measures)],
+            [
+                [month.period.key, *(cell_value(m, month.values.get(m.key)) for m in measures)]
+                for month in sheet.trend
+            ],
+        )
+        for column, measure in enumerate(measures, start=2):
+            number_format = NUMBER_FORMATS.get(measure.shape)
+            if number_format:
+                for (cell,) in trend.iter_rows(min_row=3, min_col=column, max_col=column):
+                    cell.number_format = number_format
+
+    if sheet.activities:
+        activities = book.create_sheet(gettext("Activities"))
+        heading = gettext("Activities organised and the summaries' findings")
+        write_table(
+            activities,
+            f"{heading} · {sheet.name} · {period_label(sheet.period)}",
+            [gettext("Activity"), gettext("Date"), gettext("Findings")],
+            [[item.number, _day(item.at), item.note] for item in sheet.activities],
+            maximum_width=80,
+        )
+        for (cell,) in activities.iter_rows(min_row=3, min_col=2, max_col=2):
+            cell.number_format = DAY_FORMAT
+    return book_bytes(book)
