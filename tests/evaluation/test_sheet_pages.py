@@ -13,6 +13,7 @@ import time_machine
 
 import tests.factories as f
 from tests.conftest import HX
+from webapp.evaluation import sheet_views
 from webapp.evaluation.rules import Period, parse_period
 from webapp.evaluation.sheets import department_sheet, period_bounds, person_sheet, project_sheet
 from webapp.extensions import db
@@ -288,3 +289,27 @@ def test_eval_group_sheets_link_their_rankings_when_the_ranking_exists(app, clie
     assert "/evaluation/ranking" not in client.get(f"/evaluation/people/{org.patrol_id}").get_data(
         as_text=True
     )
+
+
+@time_machine.travel(NOW, tick=False)
+def test_eval_a_long_evidence_list_comes_a_page_at_a_time_with_the_full_count(
+    app, client, login, org, monkeypatch
+):
+    """Behind a figure of 5 records with 2 to a page: each page says 5 records in all,
+    numbers its rows on from the pages before, and the pages together list all five once."""
+    monkeypatch.setattr(sheet_views, "EVIDENCE_PAGE_SIZE", 2)
+    _file_slips(app, org, 5)
+    login("qa")
+    url = f"/evaluation/evidence/person/{org.patrol_id}/slips_filed?period=2026-11"
+    seen = []
+    for page, rows, start in ((1, 2, 1), (2, 2, 3), (3, 1, 5)):
+        html = client.get(f"{url}&page={page}").get_data(as_text=True)
+        assert re.search(r"data-records>5<", html)
+        found = re.findall(r'<li data-record="(\d+)"', html)
+        assert len(found) == rows
+        assert f'start="{start}"' in html
+        assert ("page=4" in html) is False and (f"page={page + 1}" in html) == (page < 3)
+        seen += found
+    assert len(set(seen)) == 5
+    past = client.get(f"{url}&page=9").get_data(as_text=True)
+    assert re.search(r"data-records>5<", past) and "<li data-record=" not in past

@@ -209,11 +209,53 @@ def totals(
 def _evidence_statement(family_key: str, kind: Kind, column: str, dialect: str) -> sa.Select:
     facts = FAMILIES[family_key].build(kind).subquery("facts")
     return (
-        sa.select(facts.c.record_id, sa.func.min(facts.c.at).label("at"))
+        sa.select(
+            facts.c.record_id,
+            sa.func.min(facts.c.at).label("at"),
+            # how many records in all, on every row: a page of them needs no second query
+            sa.func.count().over().label("total"),
+        )
         .where(facts.c.subject_id == sa.bindparam("subject"), facts.c[column] != 0)
         .group_by(facts.c.record_id)
         .order_by(sa.func.min(facts.c.at), facts.c.record_id)
     )
+
+
+def evidence_page(
+    session: so.Session,
+    family_key: str,
+    kind: Kind,
+    subject_id: int,
+    column: str,
+    start: datetime | date,
+    end: datetime | date,
+    now: datetime,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+) -> tuple[list[Evidence], int]:
+    """The records behind one figure, oldest first — exactly those its sum counts — from
+    `offset`, at most `limit` of them, and how many there are in all (two queries: their
+    ids from the facts, then the family's rows to show)."""
+    family = FAMILIES[family_key]
+    if kind not in family.kinds or column not in family.columns:
+        return [], 0
+    statement = _evidence_statement(family_key, kind, column, session.get_bind().dialect.name)
+    if limit is not None:
+        statement = statement.limit(limit).offset(offset)
+    rows = session.execute(statement, {"subject": subject_id, "start": start, "end": end, "now": now}).all()
+    if not rows:
+        # past the last page: the total still tells how many there are
+        return [], 0 if offset == 0 else _total(session, statement, subject_id, start, end, now)
+    ids = [row.record_id for row in rows]
+    return family.records(session, ids), rows[0].total
+
+
+def _total(session: so.Session, statement: sa.Select, subject_id: int, start, end, now) -> int:
+    found = session.execute(
+        statement.limit(1).offset(0), {"subject": subject_id, "start": start, "end": end, "now": now}
+    ).first()
+    return found.total if found else 0
 
 
 def evidence(
@@ -226,11 +268,6 @@ def evidence(
     end: datetime | date,
     now: datetime,
 ) -> list[Evidence]:
-    """The records behind one figure, oldest first: exactly those its sum counts (two
-    queries: their ids from the facts, then the family's rows to show)."""
-    family = FAMILIES[family_key]
-    if kind not in family.kinds or column not in family.columns:
-        return []
-    statement = _evidence_statement(family_key, kind, column, session.get_bind().dialect.name)
-    ids = list(session.scalars(statement, {"subject": subject_id, "start": start, "end": end, "now": now}))
-    return family.records(session, ids) if ids else []
+    """Every record behind one figure, oldest first (see evidence_page)."""
+    records, _ = evidence_page(session, family_key, kind, subject_id, column, start, end, now)
+    return records

@@ -415,6 +415,10 @@ _SUBJECT_ARG = {
 }
 
 
+#: records per page of the evidence list (a project's month can be behind a thousand slips)
+EVIDENCE_PAGE_SIZE = 100
+
+
 @bp.get("/evidence/<kind>/<int:subject_id>/<measure>")
 def evidence(kind: str, subject_id: int, measure: str):
     """The records behind one figure: as many as the figure counts (for money, a mean or a
@@ -430,7 +434,12 @@ def evidence(kind: str, subject_id: int, measure: str):
     values = {"kind": kind_.value, "subject_id": subject_id, "measure": measure}
     period, moment, choice = _choose("evaluation.evidence", **values)
     figure = figure_value(db.session, kind_, subject_id, chosen, period, moment)
-    records = figure_evidence(db.session, kind_, subject_id, chosen, period, moment)
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    offset = (page - 1) * EVIDENCE_PAGE_SIZE
+    records, total = figure_evidence(
+        db.session, kind_, subject_id, chosen, period, moment, offset=offset, limit=EVIDENCE_PAGE_SIZE
+    )
+
     return render(
         "evaluation/evidence.html",
         "evaluation/_evidence.html",
@@ -439,6 +448,11 @@ def evidence(kind: str, subject_id: int, measure: str):
         kind_label=KIND_LABELS[kind_],
         figure=figure,
         records=records,
+        total=total,
+        offset=offset,
+        page_number=page,
+        more=offset + len(records) < total,
+        pager_filters={**values, "period": period.key},
         choice=choice,
         action=url_for("evaluation.evidence", **values),
         sheet_url=url_for(sheet_endpoint, **{_SUBJECT_ARG[kind_]: subject_id}, period=period.key),

@@ -370,11 +370,15 @@ def figure_evidence(
     measure: Measure,
     period: Period,
     now: datetime,
-) -> list[Evidence]:
-    """The records behind one figure (its evidence column's), oldest first."""
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+) -> tuple[list[Evidence], int]:
+    """The records behind one figure (its evidence column's), oldest first, from `offset`
+    and at most `limit` of them; and how many there are in all."""
     if measure.family not in facts.FAMILIES or kind not in measure.kinds:
-        return []
-    return facts.evidence(
+        return [], 0
+    return facts.evidence_page(
         session,
         measure.family,
         kind,
@@ -382,6 +386,8 @@ def figure_evidence(
         measure.evidence,
         *family_bounds(measure.family, period),
         now,
+        offset=offset,
+        limit=limit,
     )
 
 
