@@ -42,6 +42,17 @@ class Complaint(Versioned, ProjectScoped, Base):
         sa.Index("ix_complaints_received_brin", "received_at", postgresql_using="brin"),
         sa.Index("ix_complaints_commitment_due_brin", "commitment_due_at", postgresql_using="brin"),
         sa.Index("ix_complaints_resolution_due_brin", "resolution_due_at", postgresql_using="brin"),
+        # a department's and a person's sheet: the complaints against them, their clocks and
+        # call-backs (complaints_received, complaint_commitment/_resolution, complaint_callbacks;
+        # 0013_evaluation_sheet_indexes); few name a person, so only those rows are indexed
+        sa.Index("ix_complaints_department_received", "complained_department_id", "received_at"),
+        sa.Index(
+            "ix_complaints_user_received",
+            "complained_user_id",
+            "received_at",
+            postgresql_where=sa.text("complained_user_id IS NOT NULL"),
+            sqlite_where=sa.text("complained_user_id IS NOT NULL"),
+        ),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

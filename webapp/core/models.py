@@ -84,6 +84,19 @@ class WorkItem(ProjectScoped, Base):
         # people who held them (their assignee, else whoever did them)
         sa.Index("ix_work_items_due_brin", "due_at", postgresql_using="brin"),
         sa.Index("ix_work_items_holder_due", sa.text("coalesce(assignee_id, done_by_id)"), "due_at"),
+        # work_overdue of a department's sheet: the items addressed to a department (few:
+        # only those rows are indexed) due in the trend's months (0013_evaluation_sheet_indexes)
+        sa.Index(
+            "ix_work_items_department_due",
+            "department_id",
+            "due_at",
+            postgresql_where=sa.text("department_id IS NOT NULL"),
+            sqlite_where=sa.text("department_id IS NOT NULL"),
+        ),
+        # ... and the items its members held in its project (0013_evaluation_sheet_indexes)
+        sa.Index(
+            "ix_work_items_holder_project_due", sa.text("coalesce(assignee_id, done_by_id)"), "project_id", "due_at"
+        ),
         sa.UniqueConstraint("dedupe_key", name="uq_work_items_dedupe_key"),
     )
 

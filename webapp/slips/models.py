@@ -26,6 +26,10 @@ class Slip(Versioned, ProjectScoped, Base):
         # the company view: one period of every project (0012_evaluation_indexes; BRIN on
         # PostgreSQL, slips are written in the order they are filed)
         sa.Index("ix_slips_filed_brin", "filed_at", postgresql_using="brin"),
+        # a department's sheet and the ranking of departments: its slips filed (slips_filed)
+        # and assigned to it (slips_against) over the trend's months (0013_evaluation_sheet_indexes)
+        sa.Index("ix_slips_filer_department_filed", "filer_department_id", "filed_at"),
+        sa.Index("ix_slips_department_filed", "responsible_department_id", "filed_at"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
