@@ -53,6 +53,9 @@ def capture(database_url: str, pages, out: Path) -> dict:
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_STORAGE_URI": "memory://",
             "RATELIMIT_ENABLED": False,
+            # the company view keeps its figures a few minutes; here every request computes
+            # them, so that its statements are the ones EXPLAINed and timed
+            "EVALUATION_CACHE_SECONDS": 0,
         },
     )
     recorded: list[Statement] = []

@@ -157,7 +157,7 @@ def pages(database_url: str, today: date) -> list[Page]:
         ),
         Page(
             "company",
-            "Company view GET /evaluation/company?period=… (every project, 16 measures)",
+            "Company view GET /evaluation/company?period=… (every project, 16 measures; figures kept 5 min, SQL column uncached)",
             "gm",
             [f"/evaluation/company?period={m}" for m in report_months(today)],
             marker='id="company-table"',
