@@ -14,6 +14,7 @@ from webapp.evaluation.rules import (
     Period,
     PeriodLength,
     departments_of,
+    managed_projects,
     manages_project,
     may_open_evaluation,
     may_view_department,
@@ -229,6 +230,7 @@ def test_eval_a_project_is_read_by_its_pm_and_the_company_readers():
     assert manages_project([PM], 1)
     assert not manages_project([PM], 2)
     assert not manages_project([CS_SUPERVISOR], 1)
+    assert managed_projects([PM, ("pm", 3, None), CS_SUPERVISOR, QA]) == {1, 3}
     assert may_view_project([PM], 1)
     assert may_view_project([QA], 2)
     assert not may_view_project([OTHER_PM], 1)

@@ -123,13 +123,7 @@ def viewable_projects(session: so.Session) -> list[Project]:
         sa.select(Project).where(Project.active.is_(True)).order_by(Project.name, Project.id)
     )
     if not rules.reads_company(grants):
-        managed = sorted(
-            {
-                project_id
-                for role, project_id, _ in grants
-                if role in rules.PROJECT_READERS and project_id is not None
-            }
-        )
+        managed = sorted(rules.managed_projects(grants))
         if not managed:
             return []
         statement = statement.where(Project.id.in_(managed))
@@ -154,13 +148,7 @@ def viewable_departments(session: so.Session, *, all_for_company: bool = False) 
             return []
         return list(session.scalars(statement))
     supervised = sorted(rules.supervised_departments(grants, cs_department_lookup(session)))
-    managed = sorted(
-        {
-            project_id
-            for role, project_id, _ in grants
-            if role in rules.PROJECT_READERS and project_id is not None
-        }
-    )
+    managed = sorted(rules.managed_projects(grants))
     if not supervised and not managed:
         return []
     statement = statement.where(
@@ -181,13 +169,7 @@ def viewable_people(
         from webapp.evaluation.facts import members
 
         supervised = sorted(rules.supervised_departments(grants, cs_department_lookup(session)))
-        managed = sorted(
-            {
-                project_id
-                for role, project_id, _ in grants
-                if role in rules.PROJECT_READERS and project_id is not None
-            }
-        )
+        managed = sorted(rules.managed_projects(grants))
         if not supervised and not managed:
             return []
         member = members()

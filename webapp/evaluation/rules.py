@@ -227,8 +227,13 @@ def reads_company(grants: Iterable[Grant]) -> bool:
     return any(role in COMPANY_READERS and project_id is None for role, project_id, _ in grants)
 
 
+def managed_projects(grants: Iterable[Grant]) -> set[int]:
+    """The projects whose every sheet a user reads as their PM."""
+    return {project_id for role, project_id, _ in grants if role in PROJECT_READERS and project_id is not None}
+
+
 def manages_project(grants: Iterable[Grant], project_id: int) -> bool:
-    return any(role in PROJECT_READERS and grant_project == project_id for role, grant_project, _ in grants)
+    return project_id in managed_projects(grants)
 
 
 def may_view_project(grants: Iterable[Grant], project_id: int) -> bool:
