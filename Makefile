@@ -8,10 +8,10 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run install migrate demo test test-unit test-web test-browser test-pg browser-deps server-deps bench-deps messages bench lint clean
+.PHONY: run install migrate demo test test-unit test-web test-browser test-pg browser-deps server-deps bench-deps messages bench lint audit clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --upgrade-deps $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
@@ -81,6 +81,16 @@ bench: install bench-deps
 
 lint: install
 	$(BIN)/ruff check .
+
+# Supply chain: bandit on webapp/ (any finding of medium or high severity fails; settings in
+# pyproject.toml) and pip-audit of every package installed in .venv but EstateDesk itself,
+# against PyPI's vulnerability data. --strict fails when any package could not be checked
+# (PyPI unreachable, or an index without per-version metadata): an audit that checked
+# nothing must not pass.
+audit: install
+	$(BIN)/pip install --quiet -e ".[test,audit]"
+	$(BIN)/bandit -c pyproject.toml -r webapp -ll
+	$(BIN)/pip-audit --vulnerability-service pypi --strict --skip-editable --local --progress-spinner off
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
