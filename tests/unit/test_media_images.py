@@ -199,3 +199,52 @@ def test_slip10_an_iphone_heic_photo_is_accepted_and_becomes_a_jpeg():
     result = check_and_reencode(buffer.getvalue(), max_bytes=10_000_000, max_pixels=40_000_000)
     stored = Image.open(io.BytesIO(result.original))
     assert stored.format == "JPEG" and stored.size == (640, 480)
+
+
+_PEAK_PROBE = r"""
+import io, sys
+from PIL import Image
+from webapp.core.media import check_and_reencode
+
+im = Image.new("RGB", (7200, 5400), (90, 140, 200))  # 38.9 MP, under the 40 MP limit
+out = io.BytesIO()
+im.save(out, "JPEG")
+data = out.getvalue()
+del im, out
+
+def kb(field):
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith(field))
+
+with open("/proc/self/clear_refs", "w") as fh:
+    fh.write("5")  # reset the peak resident size
+before = kb("VmRSS:")
+result = check_and_reencode(data, max_bytes=15 * 1024 * 1024, max_pixels=40_000_000)
+print(len(data), kb("VmHWM:") - before, result.width, result.height)
+"""
+
+
+@pytest.mark.skipif("not os.path.exists('/proc/self/clear_refs')", reason="needs Linux's peak-RSS reset")
+def test_media_a_small_jpeg_declaring_39_megapixels_is_reencoded_without_hundreds_of_mb():
+    """A 600 KB JPEG of 7200×5400 is 117 MB decoded; decoded whole and copied three times it
+    took 444 MB of the worker. The decoder's own 1/2 scaling and shrinking before any copy
+    keep it under 128 MB."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run(  # noqa: S603 - fixed arguments
+        [sys.executable, "-c", _PEAK_PROBE], cwd=Path(__file__).resolve().parents[2],
+        capture_output=True, text=True, timeout=120, check=True,
+    )
+    size, grew_kb, width, height = map(int, done.stdout.split())
+    assert size < 1024 * 1024 and (width, height) == (2560, 1920)
+    assert grew_kb < 128 * 1024, f"{grew_kb // 1024} MB"
+
+
+def test_media_a_jpeg_is_decoded_at_a_reduced_scale_but_never_below_the_stored_size():
+    from webapp.core.media import open_checked
+
+    data = _encode(Image.new("RGB", (7200, 5400), "white"), "JPEG")
+    assert open_checked(data, 40_000_000, draft_side=2560).size == (3600, 2700)  # 1/2, not 1/4
+    assert open_checked(data, 40_000_000).size == (7200, 5400)  # signatures and checks: whole

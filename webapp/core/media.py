@@ -88,11 +88,13 @@ def _megapixels(pixels: int) -> str:
     return f"{pixels / 1_000_000:.0f}"
 
 
-def open_checked(data: bytes, max_pixels: int) -> Image.Image:
+def open_checked(data: bytes, max_pixels: int, draft_side: int | None = None) -> Image.Image:
     """Identify and decode the first frame, refusing bombs before decoding a pixel.
 
     Only ALLOWED_FORMATS are opened; MediaError (field "photo") for anything else, a
-    truncated file, or more than `max_pixels` (checked before decoding)."""
+    truncated file, or more than `max_pixels` (checked before decoding). With `draft_side`,
+    a JPEG is decoded at the smallest 1/2, 1/4 or 1/8 scale still at least that long on
+    both sides (the decoder's own scaling): a 40 MP photo then takes a quarter of the memory."""
     with warnings.catch_warnings():
         # Pillow only warns between its own limit and twice that; treat the warning as a refusal.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -112,6 +114,8 @@ def open_checked(data: bytes, max_pixels: int) -> Image.Image:
             raise MediaError(TOO_MANY_PIXELS, pixels=_megapixels(width * height))
         try:
             im.seek(0)  # animated GIF/WebP: the first frame is the photo
+            if draft_side and im.format == "JPEG":
+                im.draft(None, (draft_side, draft_side))
             im.load()  # a truncated file fails here (LOAD_TRUNCATED_IMAGES stays off)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise MediaError(TOO_MANY_PIXELS, pixels=_megapixels(width * height)) from None
@@ -142,6 +146,10 @@ def _jpeg(im: Image.Image) -> bytes:
     return out.getvalue()
 
 
+#: modes Pillow resizes as they are; others (palette, CMYK, 16-bit) are converted first
+_RESIZABLE_MODES = ("RGB", "RGBA", "L", "LA")
+
+
 def check_and_reencode(data: bytes, *, max_bytes: int, max_pixels: int) -> ProcessedImage:
     """Check an uploaded photo and return it re-encoded as a metadata-free JPEG + thumbnail.
 
@@ -153,15 +161,21 @@ def check_and_reencode(data: bytes, *, max_bytes: int, max_pixels: int) -> Proce
         raise MediaError(EMPTY_FILE)
     if len(data) > max_bytes:
         raise MediaError(TOO_LARGE_FILE, limit=f"{max_bytes / (1024 * 1024):g}")
-    im = open_checked(data, max_pixels)
+    im = open_checked(data, max_pixels, draft_side=MAX_SIDE)
     try:
         # Phones store the camera's orientation as a tag; the stored photo loses the tag,
-        # so the rotation is applied to the pixels first.
-        im = ImageOps.exif_transpose(im)
+        # so the rotation is applied to the pixels first (in place: no second full copy).
+        ImageOps.exif_transpose(im, in_place=True)
+        # Shrink before any copy is made: the worker holds one full-size image at most, and
+        # the copies clean_rgb makes are of the stored size.
+        if im.mode not in _RESIZABLE_MODES:
+            im = im.convert("RGBA" if im.mode in ("P", "PA") else "RGB")
+        im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
         clean = clean_rgb(im)
     except (OSError, SyntaxError, ValueError):
         raise MediaError(NOT_AN_IMAGE) from None
-    clean.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    finally:
+        im.close()
     original = _jpeg(clean)
     thumb = clean.copy()
     thumb.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
