@@ -260,7 +260,7 @@ CORPUS = [
     Hostile("script-in-name", "%22><img src=x onerror=alert(1)><script>alert(1)</script>.jpg", "text/html", _jpeg),
     # size
     Hostile("over-the-size-limit", "big.jpg", "image/jpeg", lambda: _jpeg() + b"\x00" * (MAX_UPLOAD + 1 - len(_jpeg())),
-            TOO_LARGE_FILE, {"limit": "15"}, TOO_LARGE_FILE, {"limit": "2"}),
+            TOO_LARGE_FILE, {"limit": "15"}, NOT_A_SIGNATURE),
 ]
 #: the pad's own limit is 2 MB (and 15 MB as a data URL would exceed the request limit)
 SIGNATURE_PAYLOADS = {

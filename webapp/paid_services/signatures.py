@@ -46,7 +46,7 @@ def check_signature_image(data: bytes) -> SignatureImage:
     if not data:
         rules.check_signature_ink(0, 0)
     if len(data) > MAX_SIGNATURE_BYTES:
-        raise MediaError(media.TOO_LARGE_FILE, field="signature", limit=f"{MAX_SIGNATURE_BYTES / (1024 * 1024):g}")
+        raise MediaError(NOT_A_SIGNATURE, field="signature")
     try:
         # the photos' hardening: identified by content, decompression bombs refused unread
         opened = media.open_checked(data, MAX_SIGNATURE_PIXELS)
