@@ -15,8 +15,10 @@ from flask import Response
 #: the xlsx is the company's paperwork: Chinese whatever the reader's language
 PAPERWORK_LOCALE = "zh_CN"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-#: a cell starting with one of these is a formula to a spreadsheet (CSV/formula injection)
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: a cell starting with one of these is a formula to a spreadsheet (CSV/formula injection,
+#: OWASP's list); the full-width forms too, which Chinese input methods type and Excel and
+#: WPS take for the ASCII ones when a cell is edited
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 def neutralise(value):
