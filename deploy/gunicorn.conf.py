@@ -51,6 +51,49 @@ accesslog = os.environ.get("ESTATEDESK_ACCESS_LOG", "-") or None
 # number or a search for an owner's name. The client address is the one nginx saw.
 access_log_format = '%({x-forwarded-for}i)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
 
+# The path itself can carry a secret: the owners' status links (/contact/status/<token>),
+# the survey and activity pages (/survey/<token>, /activity/<token>) and the facility QR
+# codes (/f/<token>) are public addresses whose last part is the key. RedactingLogger
+# writes them as /contact/status/[redacted], masks phone numbers (138****1234) and blanks
+# secret parameters in every request atom. It is defined here rather than imported from
+# the app: gunicorn reads this file in its master process, which must not import the app
+# (see preload_app). webapp.core.privacy.redact_path applies the same rules to the app's
+# own logs; tests/security/test_privacy_logs.py checks that both agree.
+import re as _re  # noqa: E402
+
+from gunicorn.glogging import Logger as _Logger  # noqa: E402
+
+_TOKEN_PATHS = _re.compile(r"(/(?:contact/status|survey|activity|f)/)([^/?#\s\"']+)")
+_TOKEN_SEGMENT = _re.compile(r"(?<=/)(?=[A-Za-z0-9_-]{16,}(?:[/?#\s\"']|$))(?=[^/]*[A-Z0-9])[A-Za-z0-9_-]{16,}")
+_MOBILE = _re.compile(r"(?<![\d])(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?![\d])")
+_SECRET_PARAMS = _re.compile(
+    r"(?i)\b((?:csrf_token|token|access_token|key|secret|sign|password|current_password|confirm|session)=)"
+    r"[^&\s\"']+"
+)
+_REDACTED = "[redacted]"
+
+
+def redact_path(path):
+    """The path (or request line, query, referrer) as the access log may show it."""
+    path = _TOKEN_PATHS.sub(lambda m: m.group(1) + _REDACTED, path)
+    path = _TOKEN_SEGMENT.sub(_REDACTED, path)
+    path = _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", path)
+    return _SECRET_PARAMS.sub(lambda m: m.group(1) + _REDACTED, path)
+
+
+class RedactingLogger(_Logger):
+    """Gunicorn's logger, with the request's path, line, query and referrer redacted."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key in ("U", "r", "q", "f", "{referer}i"):
+            if isinstance(atoms.get(key), str):
+                atoms[key] = redact_path(atoms[key])
+        return atoms
+
+
+logger_class = RedactingLogger
+
 proc_name = "estatedesk"
 
 # Worker heartbeat files in memory, not on the (possibly slow) disk.

@@ -41,6 +41,14 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
         )
 
     import webapp.models  # noqa: F401 - registers every table
+    from webapp.core.owner_text import owner_text
+    from webapp.core.privacy import install_log_redaction, mask_phones
+
+    install_log_redaction()  # no phone number, public token or secret in any log record
+    # free text in prints and exports: phone numbers masked, record numbers and dates kept
+    app.jinja_env.filters["mask_phones"] = mask_phones
+    # free text on pages: in full for who may reveal phones in the record's project (EST-03)
+    app.jinja_env.filters["owner_text"] = owner_text
 
     _init_extensions(app)
     _register_blueprints(app)

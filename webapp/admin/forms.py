@@ -136,7 +136,35 @@ class DayOfMonthField(IntegerField):
             raise ValueError(_l("Enter a day of the month, 1 to 31.")) from None
 
 
-class CompanyForm(FlaskForm):
+class MonthsField(IntegerField):
+    """A whole number of months, or empty; anything else is refused in words about months."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and not str(valuelist[0]).strip():
+            self.data = None
+            return
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l("Enter a whole number of months, or leave it empty.")) from None
+
+
+class RetentionForm(FlaskForm):
+    """PIPL: how long owners' personal data stays on closed records (webapp.org.retention)."""
+
+    # the rule (1–120, empty or 0 keeps the data) is checked by the operation
+    retention_months = MonthsField(
+        _l("Anonymise owners' personal data of closed records after (months)"),
+        validators=[Optional()],
+        description=_l(
+            "Names on closed records become 已匿名 and their phone numbers are removed this many "
+            "calendar months after the record closed; the records and their figures stay. "
+            "Leave it empty to keep the data."
+        ),
+    )
+
+
+class CompanyForm(RetentionForm):
     name = StringField(_l("Company name"), filters=[_strip], validators=[DataRequired(), Length(max=100)])
     # the rule (1–31) is checked by the operation, with its own message next to the field
     cutoff_day = DayOfMonthField(

@@ -33,11 +33,11 @@ from webapp.core.htmx import render
 from webapp.core.rulekit import RuleViolation
 from webapp.core.web import message
 from webapp.extensions import db
-from webapp.org import operations
+from webapp.org import operations, retention
 from webapp.org.access import require
 from webapp.org.labels import DEPARTMENT_KIND_LABELS
 from webapp.org.models import Company, Department, Project, RoleAssignment, User
-from webapp.org.rules import Permission
+from webapp.org.rules import DEFAULT_RETENTION_MONTHS, Permission
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -498,6 +498,7 @@ def company():
         formdata=None,
         name=company.name if company else DEFAULT_COMPANY_NAME,
         cutoff_day=company.report_cutoff_day if company else DEFAULT_CUTOFF_DAY,
+        retention_months=company.personal_data_retention_months if company else DEFAULT_RETENTION_MONTHS,
     )
     return _company_page(company, form)
 
@@ -513,6 +514,8 @@ def company_edit():
         operations.update_company(
             db.session, _actor(), company, name=form.name.data, cutoff_day=form.cutoff_day.data
         )
+        if "retention_months" in request.form:  # PIPL retention (webapp.org.retention)
+            retention.set_retention_months(db.session, _actor().id, company, form.retention_months.data)
     except RuleViolation as exc:
         db.session.rollback()
         _add_error(form, exc)

@@ -44,6 +44,7 @@ from webapp.core.forms import text_area
 from webapp.core.htmx import wants_fragment
 from webapp.core.locking import EditConflict, check_version, conflict_message
 from webapp.core.locking import commit as commit_edit
+from webapp.core.privacy import mask_phones
 from webapp.core.rulekit import N_, RuleViolation
 from webapp.core.spreadsheets import (
     PAPERWORK_LOCALE,
@@ -704,16 +705,17 @@ def register_workbook(chosen: Chosen, rows: list[RegisterRow]) -> bytes:
             owner_text(row.complaint),
             event_text(row.complaint),
             complained_text(row.complaint),
-            row.complaint.description,
-            row.complaint.owner_request or "",
+            # phone numbers in the owner's and the staff's words masked too (EST-03)
+            mask_phones(row.complaint.description or ""),
+            mask_phones(row.complaint.owner_request or ""),
             class_label(row.complaint.complaint_class),
             local_time(row.complaint.commitment_due_at),
             local_time(row.complaint.commitment_done_at),
             local_time(row.resolution_due),
             local_time(row.resolution_done),
-            row.complaint.measures or "",
-            row.complaint.answer or "",
-            callback_text(row),
+            mask_phones(row.complaint.measures or ""),
+            mask_phones(row.complaint.answer or ""),
+            mask_phones(callback_text(row) or ""),
             str(STATUS_LABELS.get(row.complaint.status, row.complaint.status)),
         ]
         for row in rows

@@ -13,6 +13,7 @@ import sqlalchemy.orm as so
 
 from webapp.core.clock import now as clock_now
 from webapp.core.models import AuditEvent
+from webapp.core.privacy import mask_phones, mask_phones_in
 from webapp.core.rulekit import N_
 
 
@@ -76,7 +77,8 @@ def record(
     project_id: int | None = None,
 ) -> AuditEvent:
     """Append one event about `entity`, in the entity's project (none for company-level
-    records such as users)."""
+    records such as users). Phone numbers in `note` and `changes` are masked here: the
+    trail is never edited, so it never holds a full number (EST-03, PIPL)."""
     if entity.id is None:
         session.flush()
     if project_id is None and hasattr(entity, "scope_column"):
@@ -88,8 +90,8 @@ def record(
         action=action,
         from_state=from_state,
         to_state=to_state,
-        note=note,
-        changes=changes or None,
+        note=mask_phones(note) if note else note,
+        changes=mask_phones_in(changes) if changes else None,
         actor_id=actor_id,
         at=clock_now(),
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Iterable
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from webapp.core.clock import local_date, local_midnight
 from webapp.core.rulekit import N_, RuleViolation
 
 
@@ -297,3 +300,68 @@ def check_password_strength(password: str, username: str) -> None:
         raise RuleViolation(N_("The password cannot be the username."), field="password")
     if len(set(password)) <= 2:
         raise RuleViolation(N_("Too easy to guess."), field="password")
+
+
+# Retention of owners' personal data (PIPL; EST-03) -------------------------------------
+
+#: the company's default: personal data of a record closed 36 months ago is anonymised
+DEFAULT_RETENTION_MONTHS = 36
+#: the longest period the setting accepts (ten years)
+MAX_RETENTION_MONTHS = 120
+
+
+def check_retention_months(months: int | None) -> int | None:
+    """None or 0 keeps personal data; otherwise a whole number of months, 1 to 120."""
+    if not months:
+        return None
+    if months < 0 or months > MAX_RETENTION_MONTHS:
+        raise RuleViolation(
+            N_("Enter a number of months from 1 to %(count)s, or leave it empty to keep the data."),
+            field="retention_months",
+            count=MAX_RETENTION_MONTHS,
+        )
+    return months
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` calendar months later (or earlier), on the month's last day
+    when the month is shorter (31 August + 6 months = 28/29 February)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def retention_elapsed(closed_on: date, today: date, months: int) -> bool:
+    """More than `months` calendar months have passed since the local day a record closed:
+    closed on 15 March 2023, 36 months elapse on 15 March 2026; it is due from the 16th."""
+    return add_months(closed_on, months) < today
+
+
+def anonymise_closed_before(now: datetime, months: int | None) -> datetime | None:
+    """The moment (UTC) before which a record must have closed for its personal data to be
+    anonymised at `now`; None when the company keeps personal data. A record closed at
+    `moment` is due exactly when ``moment < anonymise_closed_before(now, months)``, which
+    is ``retention_elapsed(local_date(moment), local_date(now), months)``."""
+    if not months:
+        return None
+    today = local_date(now)
+    first_kept = add_months(today, -months)
+    while add_months(first_kept, months) < today:
+        first_kept += timedelta(days=1)
+    return local_midnight(first_kept)
+
+
+def is_due_for_anonymisation(
+    status: str,
+    closed_at: datetime | None,
+    now: datetime,
+    months: int | None,
+    final_statuses: Iterable[str],
+) -> bool:
+    """A record's personal data is anonymised once it is in a final state (closed,
+    finished, withdrawn…) and more than `months` calendar months have passed, in
+    Asia/Shanghai, since it closed. Open records are never touched, however old."""
+    if not months or closed_at is None or status not in set(final_statuses):
+        return False
+    return retention_elapsed(local_date(closed_at), local_date(now), months)

@@ -38,6 +38,7 @@ from webapp.core.clock import now as clock_now
 from webapp.core.htmx import render, wants_fragment
 from webapp.core.media_responses import send_media
 from webapp.core.photo_uploads import MAX_PHOTOS_PER_UPLOAD
+from webapp.core.privacy import mask_phones
 from webapp.core.rulekit import N_, RuleViolation
 from webapp.core.spreadsheets import PAPERWORK_LOCALE, book_bytes, write_table, xlsx_response
 from webapp.core.web import local_time
@@ -67,8 +68,8 @@ from webapp.reception.rules import Category, FollowUp, LedgerStatus
 
 bp = Blueprint("reception", __name__, url_prefix="/reception")
 
-#: photos never change once stored; a day in the phone's own cache saves the data plan
-PHOTO_MAX_AGE = 86400
+#: what an owner brought to the desk: no cache, not even the phone's own, may keep it
+PHOTO_MAX_AGE = None
 
 #: RCP-03/04: where each follow-up is started for an entry (its id as `entry_id`, or as
 #: `?entry=` for the complaint and service-order forms)
@@ -813,7 +814,7 @@ def register_xlsx():
                 reception_channel_label(entry.channel),
                 entry.received_by.display_name if entry.received_by else "",
                 owner_text(entry, full=full),
-                entry.content,
+                entry.content if full else mask_phones(entry.content),
                 reception_category_label(entry.category),
                 follow_up_text(entry, statuses.get(entry.id)),
                 reception_status_label(entry.status),
