@@ -235,6 +235,14 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(500)
     def _server_error(error):
+        from webapp.extensions import db
+
+        # A failed flush (a refused audit edit, a constraint) leaves the session unusable:
+        # the page itself queries (unread count), so it starts from a clean transaction.
+        try:
+            db.session.rollback()
+        except sa_exc.SQLAlchemyError:
+            pass
         return _error_page(500, gettext("Something went wrong"), gettext("Please try again. The error was logged."))
 
     @app.errorhandler(sa_exc.OperationalError)

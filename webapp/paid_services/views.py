@@ -876,11 +876,14 @@ def print_registration(order_id: int):
         team=[a for a in order.assignments if a.removed_at is None],
         copies=[gettext("Copy for the service centre"), gettext("Copy for the department")],
         printed_at=clock_now(),
+        # SVC-09: a copy printed after signing says whether the signature still covers it
+        signature=order.current_signature,
+        signature_matches=operations.signature_matches(order),
     )
 
 
-#: a signature never changes once stored
-SIGNATURE_MAX_AGE = 86400
+#: an owner's signature: no cache, not even the phone's own, may keep it
+SIGNATURE_MAX_AGE = None
 
 
 @bp.get("/signatures/<int:signature_id>.png")
