@@ -46,6 +46,11 @@ class Config:
     #: a session unused this long ends; a remembered phone gets the long lifetime instead
     SESSION_IDLE_TIMEOUT = timedelta(hours=12)
     SESSION_ABSOLUTE_TIMEOUT = timedelta(days=30)
+    #: a session started as "shared tablet" (or a device handed to an owner to sign) ends
+    #: after this long unused; a shared tablet's session is never remembered and ends at
+    #: the absolute timeout below however much it is used (one working day)
+    SHARED_DEVICE_IDLE_TIMEOUT = timedelta(minutes=5)
+    SHARED_DEVICE_ABSOLUTE_TIMEOUT = timedelta(hours=12)
 
     WTF_CSRF_TIME_LIMIT = 12 * 3600
     WTF_CSRF_HEADERS = ["X-CSRFToken"]

@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
+from flask import current_app, g
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.core.clock import now as clock_now
@@ -46,54 +46,132 @@ def authenticate(session: so.Session, username: str, password: str) -> User | No
 
 
 def start_session(
-    session: so.Session, user: User, *, remember: bool, user_agent: str | None
+    session: so.Session,
+    user: User,
+    *,
+    remember: bool,
+    user_agent: str | None,
+    shared_device: bool = False,
 ) -> AuthSession:
+    """A new session (a new token) for this device. A shared tablet is never remembered:
+    whoever picks it up next must not find the last person still signed in."""
     moment = clock_now()
-    config = current_app.config
-    lifetime = config["REMEMBER_COOKIE_DURATION"] if remember else config["SESSION_IDLE_TIMEOUT"]
-    token = secrets.token_urlsafe(32)
+    remember = remember and not shared_device
     auth = AuthSession(
         user_id=user.id,
-        token_hash=_token_hash(token),
         created_at=moment,
         last_seen_at=moment,
-        expires_at=moment + min(lifetime, config["SESSION_ABSOLUTE_TIMEOUT"]),
         remember=remember,
+        shared_device=shared_device,
         user_agent=(user_agent or "")[:200],
     )
+    idle_limit, absolute_limit = session_limits(auth)
+    lifetime = current_app.config["REMEMBER_COOKIE_DURATION"] if remember else idle_limit
+    auth.expires_at = moment + min(lifetime, absolute_limit)
+    token = secrets.token_urlsafe(32)
+    auth.token_hash = _token_hash(token)
     auth.token = token
     session.add(auth)
     user.auth_session = auth
     return auth
 
 
+def session_limits(auth: AuthSession) -> tuple[timedelta | None, timedelta]:
+    """How long this session may stay unused (None: a remembered phone, no idle limit)
+    and how long it may last at all."""
+    config = current_app.config
+    if auth.shared_device:
+        return config["SHARED_DEVICE_IDLE_TIMEOUT"], config["SHARED_DEVICE_ABSOLUTE_TIMEOUT"]
+    if auth.handed_over_at is not None:
+        return config["SHARED_DEVICE_IDLE_TIMEOUT"], config["SESSION_ABSOLUTE_TIMEOUT"]
+    if auth.remember:
+        return None, config["SESSION_ABSOLUTE_TIMEOUT"]
+    return config["SESSION_IDLE_TIMEOUT"], config["SESSION_ABSOLUTE_TIMEOUT"]
+
+
+#: why the last request's session token no longer opened a session (g.session_ended)
+IDLE, ENDED = "idle", "ended"
+
+
+def _ended(why: str, idle_limit: timedelta | None = None) -> None:
+    g.session_ended = why
+    g.session_idle_limit = idle_limit
+
+
 def load_user(session: so.Session, token: str) -> User | None:
-    """The user of a live session token, with their roles; None when ended or expired.
+    """The user of a live session token, with their roles; None when ended or expired
+    (and then `g.session_ended` says why, for the sign-in page's message).
 
     One statement: every request runs it, and a user holds only a few roles, so joining
     them costs less than a second round trip."""
     row = session.execute(
         sa.select(AuthSession, User)
         .join(User, AuthSession.user_id == User.id)
-        .where(AuthSession.token_hash == _token_hash(token), AuthSession.revoked_at.is_(None))
+        .where(AuthSession.token_hash == _token_hash(token))
         .options(so.joinedload(User.roles).joinedload(RoleAssignment.project))
     ).unique().first()
     if row is None:
         return None
     auth, user = row
     moment = clock_now()
-    idle_limit = current_app.config["SESSION_IDLE_TIMEOUT"]
-    idle_expired = not auth.remember and moment - auth.last_seen_at > idle_limit
-    if not user.active or moment >= auth.expires_at or idle_expired:
+    idle_limit, absolute_limit = session_limits(auth)
+    if auth.revoked_at is not None or not user.active:
+        _ended(ENDED)
         return None
-    if moment - auth.last_seen_at > _TOUCH_EVERY:
+    if moment >= auth.created_at + absolute_limit:
+        _ended(ENDED)
+        return None
+    if idle_limit is not None and moment - auth.last_seen_at >= idle_limit:
+        _ended(IDLE, idle_limit)
+        return None
+    if moment >= auth.expires_at:  # a remembered phone's cookie lifetime
+        _ended(ENDED)
+        return None
+    # last_seen_at is written at most every few minutes, and often enough that a short
+    # idle limit is measured from the last request within a tenth of that limit
+    touch_every = min(_TOUCH_EVERY, idle_limit / 10) if idle_limit is not None else _TOUCH_EVERY
+    if moment - auth.last_seen_at > touch_every:
         auth.last_seen_at = moment
-        if not auth.remember:
-            auth.expires_at = min(moment + idle_limit, auth.created_at + current_app.config["SESSION_ABSOLUTE_TIMEOUT"])
+        if idle_limit is not None and not auth.remember:
+            auth.expires_at = min(moment + idle_limit, auth.created_at + absolute_limit)
         session.commit()
     auth.token = token
     user.auth_session = auth
     return user
+
+
+# The owner signs a paid-service order on the technician's phone or the service centre's
+# tablet (SVC-06): for those minutes a signed-in staff device is in an owner's hands, with
+# other owners' names and phone numbers a tap away. A property company expects that device
+# to sign itself out as soon as it lies unused, as a shared tablet does, and the technician
+# who gets it back to work on without signing in for every job. So opening the signing page
+# puts the session on the shared tablet's idle timeout, and recording the owner's signature
+# or refusal (the moment the device goes back to the technician) restores its own; a
+# signing left unfinished keeps the short timeout until the technician signs in again.
+HANDOVER_STARTS = frozenset({"paid_services.job_signing"})
+HANDOVER_ENDS = frozenset({"paid_services.job_sign", "paid_services.job_refuse"})
+
+
+def hand_over(session: so.Session, auth: AuthSession) -> None:
+    """The device is in an owner's hands: the shared idle timeout applies from now."""
+    if auth.handed_over_at is None:
+        moment = clock_now()
+        auth.handed_over_at = moment
+        auth.last_seen_at = moment
+        if not auth.remember:
+            idle_limit, absolute_limit = session_limits(auth)
+            auth.expires_at = min(moment + idle_limit, auth.created_at + absolute_limit)
+
+
+def take_back(session: so.Session, auth: AuthSession) -> None:
+    """The owner signed or refused: the device is the staff member's again."""
+    if auth.handed_over_at is not None:
+        moment = clock_now()
+        auth.handed_over_at = None
+        auth.last_seen_at = moment
+        if not auth.remember:
+            idle_limit, absolute_limit = session_limits(auth)
+            auth.expires_at = min(moment + idle_limit, auth.created_at + absolute_limit)
 
 
 def end_session(session: so.Session, auth: AuthSession) -> None:

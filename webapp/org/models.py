@@ -19,6 +19,11 @@ class Company(Base):
     #: monthly reports cover the day after this one in the previous month up to this day
     #: (篇4: the complaint summary covers the 26th to the 25th and is due on the 25th)
     report_cutoff_day: so.Mapped[int] = so.mapped_column(sa.SmallInteger, default=25, server_default="25")
+    #: PIPL: owners' personal data on records closed more than this many calendar months ago
+    #: is anonymised by `flask privacy anonymise` (webapp.org.retention); None keeps it
+    personal_data_retention_months: so.Mapped[int | None] = so.mapped_column(
+        sa.SmallInteger, default=36, server_default="36"
+    )
 
 
 class Project(Versioned, Scoped, Base):
@@ -136,6 +141,11 @@ class AuthSession(Base):
     revoked_at: so.Mapped[datetime | None]
     remember: so.Mapped[bool] = so.mapped_column(default=False)
     user_agent: so.Mapped[str | None] = so.mapped_column(sa.String(200))
+    #: signed in as "shared tablet": never remembered, short idle and absolute timeouts
+    shared_device: so.Mapped[bool] = so.mapped_column(default=False, server_default=sa.false())
+    #: when this device was handed to an owner to sign (the signing page opened); until
+    #: the signature or the refusal is recorded it has the shared tablet's idle timeout
+    handed_over_at: so.Mapped[datetime | None]
 
     user: so.Mapped[User] = so.relationship()
 

@@ -8,6 +8,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -99,12 +100,21 @@ def login():
     if form.validate_on_submit():
         user = auth.authenticate(db.session, form.username.data, form.password.data)
         if user is not None:
+            if current_user.is_authenticated and current_user.auth_session is not None:
+                # this browser's earlier session ends: its token opens nothing any more
+                auth.end_session(db.session, current_user.auth_session)
             session.clear()  # a fresh session at sign-in: nothing carried from before
+            shared = form.shared_device.data
+            remember = form.remember.data and not shared
             auth.start_session(
-                db.session, user, remember=form.remember.data, user_agent=request.user_agent.string
+                db.session,
+                user,
+                remember=remember,
+                shared_device=shared,
+                user_agent=request.user_agent.string,
             )
             db.session.commit()
-            login_user(user, remember=form.remember.data)
+            login_user(user, remember=remember)
             if user.must_change_password:
                 return redirect(url_for("org.account"), code=303)
             return redirect(_safe_next(form.next.data) or url_for("inbox.my_work"), code=303)
@@ -136,6 +146,7 @@ def account():
     if form.validate_on_submit():
         user = current_user._get_current_object()
         remember = bool(user.auth_session and user.auth_session.remember)
+        shared = bool(user.auth_session and user.auth_session.shared_device)
         try:
             operations.change_own_password(
                 db.session,
@@ -149,7 +160,11 @@ def account():
         else:
             # Every session ended; this device continues in a fresh one.
             auth.start_session(
-                db.session, user, remember=remember, user_agent=request.user_agent.string
+                db.session,
+                user,
+                remember=remember,
+                shared_device=shared,
+                user_agent=request.user_agent.string,
             )
             db.session.commit()
             login_user(user, remember=remember)
@@ -168,6 +183,64 @@ def sign_out_everywhere():
     _forget_this_device()
     flash(gettext("You were signed out on every device."), "success")
     return redirect(url_for("org.login"), code=303)
+
+
+def _note_ended_session() -> None:
+    """When the session cookie named a session that has ended (timed out, signed out
+    elsewhere, user disabled): forget it in this browser, remember cookie included, and
+    say why on the sign-in page."""
+    why = g.pop("session_ended", None)
+    if why is None:
+        return
+    idle_limit = g.pop("session_idle_limit", None)
+    logout_user()
+    if why == auth.IDLE and idle_limit is not None:
+        minutes = max(1, int(idle_limit.total_seconds() // 60))
+        flash(
+            gettext(
+                "You were signed out after %(minutes)s minutes without use. Sign in again.",
+                minutes=minutes,
+            ),
+            "error",
+        )
+    else:
+        flash(gettext("Your sign-in has ended. Sign in again."), "error")
+
+
+@bp.before_app_request
+def _ended_session_on_the_sign_in_page():
+    """The sign-in page itself says why the session ended (other pages redirect to it,
+    below)."""
+    if request.endpoint == "org.login" and request.method == "GET":
+        _ = current_user.is_authenticated  # loads the session, and learns if it ended
+        _note_ended_session()
+
+
+@bp.after_app_request
+def _follow_the_session(response):
+    """Redirected to sign in because the session ended: the sign-in page says why. And
+    the owner-signing page hands the device over (auth.HANDOVER_STARTS)."""
+    if "session_ended" in g:
+        if current_user.is_authenticated:  # signed in again by this very request
+            g.pop("session_ended")
+        elif response.status_code in (301, 302, 303) and urlsplit(
+            response.location or ""
+        ).path == url_for("org.login"):
+            _note_ended_session()
+        else:
+            g.pop("session_ended")
+            logout_user()
+        return response
+    if request.endpoint in auth.HANDOVER_STARTS and response.status_code == 200:
+        change = auth.hand_over
+    elif request.endpoint in auth.HANDOVER_ENDS and response.status_code == 303:
+        change = auth.take_back
+    else:
+        return response
+    if current_user.is_authenticated and current_user.auth_session is not None:
+        change(db.session, current_user.auth_session)
+        db.session.commit()
+    return response
 
 
 @bp.post("/language")
