@@ -324,6 +324,10 @@ def test_deploy_a_phone_files_a_slip_with_a_photo_through_nginx_over_https(tmp_p
             assert body == stored.read_bytes()
             assert headers["Content-Type"] == "image/jpeg"
             assert headers["X-Content-Type-Options"] == "nosniff"
+            # nginx sends the file, with the security headers every response carries
+            assert "object-src 'none'" in headers["Content-Security-Policy"]
+            assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+            assert headers["Referrer-Policy"] == "same-origin"
             cache_control = ", ".join(headers.get_all("Cache-Control"))
             assert "private" in cache_control and "public" not in cache_control, cache_control
             # gunicorn sent no bytes of it (its access log gives the body size).
@@ -350,6 +354,8 @@ def test_deploy_a_phone_files_a_slip_with_a_photo_through_nginx_over_https(tmp_p
             assert gzip.decompress(body) == (REPO / "static" / "css" / "app.css").read_bytes()
             status, headers, body = phone.request("GET", "/static/css/app.css")
             assert status == 200 and headers["Cache-Control"] == "no-cache"
+            assert "default-src 'none'" in headers["Content-Security-Policy"]
+            assert headers["X-Content-Type-Options"] == "nosniff" and headers["Referrer-Policy"] == "same-origin"
 
             # A body over the app's limit is refused by nginx before it reaches gunicorn.
             connection = http.client.HTTPSConnection("localhost", https_port, context=phone.context, timeout=20)

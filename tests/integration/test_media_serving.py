@@ -133,7 +133,7 @@ def test_media_accel_reception_photo_and_signature_are_handed_to_nginx(client, w
     assert response.status_code == 200 and response.data == b""
     assert response.headers["X-Accel-Redirect"] == PREFIX + signed.key
     assert response.mimetype == "image/png"
-    assert response.headers["Cache-Control"] == "private, max-age=86400"
+    assert response.headers["Cache-Control"] == "private, no-store"  # an owner's signature: never cached
 
     login(world.users[("receptionist", "other")])
     for path in (f"/reception/photos/{photo.id}/thumb", f"/services/signatures/{signed.id}.png"):

@@ -27,13 +27,14 @@ from webapp.core.media import S3MediaStore, check_key, media_backend, store_from
 REDIRECT_CACHE_CONTROL = "private, no-store"
 
 
-def send_media(key: str, *, mimetype: str, etag: str, max_age: int, label: str) -> Response:
+def send_media(key: str, *, mimetype: str, etag: str, max_age: int | None, label: str) -> Response:
     """Answer with the stored file under `key` (the caller has authorised the request).
 
     `etag` names this content (it never changes once stored), `max_age` is how long the
-    phone may keep it, and `label` ("slip photo 12 (view)") names it in the log when the
-    file is missing."""
-    headers = {"Cache-Control": f"private, max-age={max_age}", "X-Content-Type-Options": "nosniff"}
+    phone may keep it (None: an owner's photo or signature, which no cache may keep), and
+    `label` ("slip photo 12 (view)") names it in the log when the file is missing."""
+    cache_control = REDIRECT_CACHE_CONTROL if max_age is None else f"private, max-age={max_age}"
+    headers = {"Cache-Control": cache_control, "X-Content-Type-Options": "nosniff"}
     if request.if_none_match.contains(etag):
         response = Response(status=304, headers=headers)
         response.set_etag(etag)
