@@ -13,6 +13,7 @@ context, and with it `g` (the project scope) and the session. Build records insi
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
@@ -23,7 +24,7 @@ import sqlalchemy as sa
 from tests import factories
 from tests.databases import TEST_DATABASE_URL, throwaway_database
 from webapp import create_app
-from webapp.config import TestConfig
+from webapp.config import ProductionConfig, TestConfig
 from webapp.extensions import db
 
 _pg_schema_ready = False
@@ -206,3 +207,28 @@ def queries(app):
 
 
 HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def production_app(tmp_path, monkeypatch):
+    """The production settings (secure cookies and all) on a SQLite file, with one PM."""
+    monkeypatch.setenv("ESTATEDESK_ALLOW_SQLITE", "1")
+    application = create_app(
+        ProductionConfig,
+        {
+            "SECRET_KEY": secrets.token_hex(32),
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'production.db'}",
+            "MEDIA_DIR": str(tmp_path / "media"),
+            "RATELIMIT_STORAGE_URI": "memory://",
+        },
+    )
+    with application.app_context():
+        db.create_all()
+        company = factories.make_company(db.session)
+        project = factories.make_project(db.session, company, code="PRD")
+        factories.make_user(db.session, "prod.pm", roles=[("pm", project, None)])
+        db.session.commit()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()

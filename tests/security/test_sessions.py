@@ -12,7 +12,6 @@ itself out after a few idle minutes, losing any half-drawn signature.
 from __future__ import annotations
 
 import hashlib
-import secrets
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -30,8 +29,6 @@ from tests.web.test_paid_service_jobs import (
     _signature_png,
     _signatures,
 )
-from webapp import create_app
-from webapp.config import ProductionConfig
 from webapp.extensions import db
 from webapp.org.models import AuthSession, User
 
@@ -208,30 +205,6 @@ def _sha256(token: str) -> str:
 
 
 # Cookie flags in production ---------------------------------------------------------
-
-
-@pytest.fixture
-def production_app(tmp_path, monkeypatch):
-    monkeypatch.setenv("ESTATEDESK_ALLOW_SQLITE", "1")
-    application = create_app(
-        ProductionConfig,
-        {
-            "SECRET_KEY": secrets.token_hex(32),
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'production.db'}",
-            "MEDIA_DIR": str(tmp_path / "media"),
-            "RATELIMIT_STORAGE_URI": "memory://",
-        },
-    )
-    with application.app_context():
-        db.create_all()
-        company = factories.make_company(db.session)
-        project = factories.make_project(db.session, company, code="PRD")
-        factories.make_user(db.session, "prod.pm", roles=[("pm", project, None)])
-        db.session.commit()
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _production_sign_in(app, **fields):

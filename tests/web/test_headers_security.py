@@ -4,16 +4,12 @@ Content-Security-Policy can serve (APP-01: the shell; ORG-01: sessions)."""
 from __future__ import annotations
 
 import re
-import secrets
 from pathlib import Path
 
 import pytest
 
 from tests import factories
 from tests.conftest import HX, csrf_token
-from webapp import create_app
-from webapp.config import ProductionConfig
-from webapp.extensions import db
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -110,30 +106,6 @@ def test_org01_session_cookie_is_httponly_and_samesite_lax(client, world):
     for name in ("estatedesk_session", "estatedesk_remember"):
         assert "HttpOnly" in cookies[name]
         assert "SameSite=Lax" in cookies[name]
-
-
-@pytest.fixture
-def production_app(tmp_path, monkeypatch):
-    monkeypatch.setenv("ESTATEDESK_ALLOW_SQLITE", "1")
-    application = create_app(
-        ProductionConfig,
-        {
-            "SECRET_KEY": secrets.token_hex(32),
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'production.db'}",
-            "MEDIA_DIR": str(tmp_path / "media"),
-            "RATELIMIT_STORAGE_URI": "memory://",
-        },
-    )
-    with application.app_context():
-        db.create_all()
-        company = factories.make_company(db.session)
-        project = factories.make_project(db.session, company, code="PRD")
-        factories.make_user(db.session, "prod.pm", roles=[("pm", project, None)])
-        db.session.commit()
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_org01_production_cookies_are_secure_httponly_and_lax(production_app):

@@ -131,9 +131,7 @@ def load_user(session: so.Session, token: str) -> User | None:
     # idle limit is measured from the last request within a tenth of that limit
     touch_every = min(_TOUCH_EVERY, idle_limit / 10) if idle_limit is not None else _TOUCH_EVERY
     if moment - auth.last_seen_at > touch_every:
-        auth.last_seen_at = moment
-        if idle_limit is not None and not auth.remember:
-            auth.expires_at = min(moment + idle_limit, auth.created_at + absolute_limit)
+        _seen(auth, moment)
         session.commit()
     auth.token = token
     user.auth_session = auth
@@ -155,23 +153,23 @@ HANDOVER_ENDS = frozenset({"paid_services.job_sign", "paid_services.job_refuse"}
 def hand_over(session: so.Session, auth: AuthSession) -> None:
     """The device is in an owner's hands: the shared idle timeout applies from now."""
     if auth.handed_over_at is None:
-        moment = clock_now()
-        auth.handed_over_at = moment
-        auth.last_seen_at = moment
-        if not auth.remember:
-            idle_limit, absolute_limit = session_limits(auth)
-            auth.expires_at = min(moment + idle_limit, auth.created_at + absolute_limit)
+        auth.handed_over_at = clock_now()
+        _seen(auth, auth.handed_over_at)
 
 
 def take_back(session: so.Session, auth: AuthSession) -> None:
     """The owner signed or refused: the device is the staff member's again."""
     if auth.handed_over_at is not None:
-        moment = clock_now()
         auth.handed_over_at = None
-        auth.last_seen_at = moment
-        if not auth.remember:
-            idle_limit, absolute_limit = session_limits(auth)
-            auth.expires_at = min(moment + idle_limit, auth.created_at + absolute_limit)
+        _seen(auth, clock_now())
+
+
+def _seen(auth: AuthSession, moment) -> None:
+    """The session was used at `moment`: its idle clock restarts under its current limits."""
+    auth.last_seen_at = moment
+    idle_limit, absolute_limit = session_limits(auth)
+    if idle_limit is not None and not auth.remember:
+        auth.expires_at = min(moment + idle_limit, auth.created_at + absolute_limit)
 
 
 def end_session(session: so.Session, auth: AuthSession) -> None:
