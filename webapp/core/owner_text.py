@@ -12,6 +12,7 @@ from typing import Any
 from flask_login import current_user
 
 from webapp.core.privacy import mask_phones
+from webapp.org.access import can
 from webapp.org.rules import Permission, is_allowed
 
 
@@ -19,12 +20,12 @@ def may_read_phones(project_id: Any) -> bool:
     """Whether the signed-in user may see full phone numbers in a record of `project_id`.
     The user's roles come with their session: no query. A record of no known project
     counts only for a company-wide role."""
+    if isinstance(project_id, int):
+        return can(Permission.REVEAL_PHONE, project_id)
     if not current_user or not current_user.is_authenticated:
         return False
-    if not isinstance(project_id, int):
-        grants = [grant for grant in current_user.grants if grant[1] is None]
-        return is_allowed(grants, Permission.REVEAL_PHONE, None)
-    return is_allowed(current_user.grants, Permission.REVEAL_PHONE, project_id)
+    company_grants = [grant for grant in current_user.grants if grant[1] is None]
+    return is_allowed(company_grants, Permission.REVEAL_PHONE, None)
 
 
 def owner_text(text: Any, project_id: Any = None) -> Any:
