@@ -12,10 +12,14 @@ import re
 from typing import Any
 
 #: a mainland mobile (1[3-9] and 9 more digits) as people write it: 13812345678,
-#: 138 1234 5678, 138-1234-5678, +86 138…; never inside a longer run of digits
-MOBILE_IN_TEXT = re.compile(r"(?<![\d])(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?![\d])")
+#: 138 1234 5678, 138-1234-5678, +86 138…; never inside a longer run of digits, nor glued
+#: to Latin letters: there it is part of a file name, hash or token (ee2415243402325b5…),
+#: which a log must keep whole for whoever looks for that file
+MOBILE_IN_TEXT = re.compile(
+    r"(?<![0-9A-Za-z])(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?![0-9A-Za-z])"
+)
 #: a landline with its area code: 0755-12345678, 021 6543 2100
-LANDLINE_IN_TEXT = re.compile(r"(?<![\d])0\d{2,3}[\s-]\d{3,4}[\s-]?\d{4}(?![\d])")
+LANDLINE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])0\d{2,3}[\s-]\d{3,4}[\s-]?\d{4}(?![0-9A-Za-z])")
 
 #: what the retention sweep writes in place of a person's name
 ANONYMISED_NAME = "已匿名"
