@@ -7,7 +7,6 @@ Each workbook is opened with openpyxl and every cell read; each print page is re
 from __future__ import annotations
 
 import io
-import re
 from datetime import UTC, datetime, timedelta
 
 import openpyxl
@@ -16,6 +15,7 @@ import sqlalchemy as sa
 import time_machine
 
 from tests import factories
+from tests.security.phones import FULL_MOBILE
 from webapp.core.models import AuditEvent
 from webapp.estate.models import Owner, Unit
 from webapp.extensions import db
@@ -25,7 +25,6 @@ from webapp.paid_services.models import RentalCommission
 NOW = datetime(2026, 3, 10, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, a Tuesday
 CONTACT = "13912345678"
 SAID = "13655556666"  # a number an owner said, written into the words of a record
-MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)|(?<!\d)1[3-9]\d[\s-]\d{4}[\s-]\d{4}(?!\d)")
 
 
 @pytest.fixture
@@ -79,7 +78,7 @@ def _cells(data: bytes) -> list[str]:
 
 
 def _full_numbers(texts) -> list[str]:
-    return [match.group(0) for text in texts for match in MOBILE.finditer(text)]
+    return [match.group(0) for text in texts for match in FULL_MOBILE.finditer(text)]
 
 
 def _xlsx_exports(world) -> dict[str, str]:

@@ -22,6 +22,7 @@ import time_machine
 from tests import factories, robot_receiver
 from tests.conftest import csrf_token, post
 from tests.robot_receiver import LOCAL
+from tests.security.phones import FULL_MOBILE
 from webapp.core import outbox, privacy
 from webapp.core.models import GroupRobot
 from webapp.estate.models import Facility
@@ -34,7 +35,6 @@ NOW = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 TYPED_PHONE = "13912345678"
 FORM_PHONE = "13900002222"
 NEW_PASSWORD = "a-new-Passw0rd-77"
-MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 STAMP = re.compile(r'name="stamp" type="hidden" value="([^"]+)"|id="stamp" name="stamp" type="hidden" value="([^"]+)"')
 
 
@@ -151,7 +151,7 @@ def test_sec_logs_a_day_at_the_desk_logs_no_phone_token_key_or_password(app, cli
     }
     leaked = {what: value for what, value in secrets.items() if value and value in logged}
     assert not leaked, f"in the logs: {sorted(leaked)}\n{logged[:3000]}"
-    assert not MOBILE.search(logged), MOBILE.search(logged)
+    assert not FULL_MOBILE.search(logged), FULL_MOBILE.search(logged)
 
 
 def test_sec_logs_a_message_naming_a_token_path_or_a_phone_is_redacted_when_it_is_made(app, caplog):

@@ -7,7 +7,6 @@ Each (kind, page, role) case requests the page signed in as that role and reads 
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 import pytest
@@ -15,6 +14,7 @@ import sqlalchemy as sa
 import time_machine
 
 from tests import factories
+from tests.security.phones import FULL_MOBILE
 from webapp.estate.models import Owner, Unit
 from webapp.extensions import db
 from webapp.org.models import Department, Project, User
@@ -24,7 +24,6 @@ SAID = "13655556666"  # a number an owner said, typed into a record's words
 MASKED = "136****6666"
 WORDS = f"业主王先生说:有事回电{SAID}"
 #: any full mainland mobile, however it is spaced
-FULL_MOBILE = re.compile(r"(?<!\d)1[3-9]\d[\s-]?\d{4}[\s-]?\d{4}(?!\d)")
 
 REVEALERS = ("cs_supervisor", "receptionist")
 NON_REVEALERS = ("dept_supervisor", "staff", "publicist")
