@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import time_machine
 
 from tests import factories
-from tests.security.phones import FULL_MOBILE
+from tests.security.phones import full_mobiles
 from webapp.core.models import AuditEvent
 from webapp.estate.models import Owner, Unit
 from webapp.extensions import db
@@ -78,7 +78,7 @@ def _cells(data: bytes) -> list[str]:
 
 
 def _full_numbers(texts) -> list[str]:
-    return [match.group(0) for text in texts for match in FULL_MOBILE.finditer(text)]
+    return [number for text in texts for number in full_mobiles(text)]
 
 
 def _xlsx_exports(world) -> dict[str, str]:

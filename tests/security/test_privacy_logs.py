@@ -22,7 +22,7 @@ import time_machine
 from tests import factories, robot_receiver
 from tests.conftest import csrf_token, post
 from tests.robot_receiver import LOCAL
-from tests.security.phones import FULL_MOBILE
+from tests.security.phones import full_mobiles
 from webapp.core import outbox, privacy
 from webapp.core.models import GroupRobot
 from webapp.estate.models import Facility
@@ -151,7 +151,7 @@ def test_sec_logs_a_day_at_the_desk_logs_no_phone_token_key_or_password(app, cli
     }
     leaked = {what: value for what, value in secrets.items() if value and value in logged}
     assert not leaked, f"in the logs: {sorted(leaked)}\n{logged[:3000]}"
-    assert not FULL_MOBILE.search(logged), FULL_MOBILE.search(logged)
+    assert not full_mobiles(logged), full_mobiles(logged)
 
 
 def test_sec_logs_a_message_naming_a_token_path_or_a_phone_is_redacted_when_it_is_made(app, caplog):

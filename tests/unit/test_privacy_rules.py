@@ -114,6 +114,8 @@ def test_sec_pipl_a_retention_outside_1_to_120_months_is_refused(months):
         ("两个号码:13800001111、13700002222", "两个号码:138****1111、137****2222"),
         ("Tel:13912345678.", "Tel:139****5678."),
         ("call 139 1234 5678 after 6", "call 139****5678 after 6"),
+        ("微信wx13912345678", "微信wx139****5678"),  # a WeChat ID made of the phone
+        ("ee/24/ee2470 13912345678 b517.jpg", "ee/24/ee2470 139****5678 b517.jpg"),
     ],
 )
 def test_sec_pipl_phone_numbers_in_text_are_masked_like_pages_show_them(text, masked):
@@ -132,7 +134,8 @@ def test_sec_pipl_phone_numbers_in_text_are_masked_like_pages_show_them(text, ma
         "3栋1502室",
         "身份证4403**********1234",
         "ee/24/ee247037b15243402325b517434c75cc.jpg",  # a stored file's name
-        "token a9F13912345678Zq",
+        "token a9F_13912345678Zq2x",
+        "0000000013912345678",  # a longer run of digits
     ],
 )
 def test_sec_pipl_record_numbers_dates_and_amounts_are_left_alone(text):

@@ -12,14 +12,14 @@ import re
 from typing import Any
 
 #: a mainland mobile (1[3-9] and 9 more digits) as people write it: 13812345678,
-#: 138 1234 5678, 138-1234-5678, +86 138…; never inside a longer run of digits, nor glued
-#: to Latin letters: there it is part of a file name, hash or token (ee2415243402325b5…),
-#: which a log must keep whole for whoever looks for that file
-MOBILE_IN_TEXT = re.compile(
-    r"(?<![0-9A-Za-z])(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?![0-9A-Za-z])"
-)
+#: 138 1234 5678, 138-1234-5678, +86 138…, wx13812345678; never inside a longer run of digits
+MOBILE_IN_TEXT = re.compile(r"(?<![\d])(?:\+?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?![\d])")
 #: a landline with its area code: 0755-12345678, 021 6543 2100
-LANDLINE_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])0\d{2,3}[\s-]\d{3,4}[\s-]?\d{4}(?![0-9A-Za-z])")
+LANDLINE_IN_TEXT = re.compile(r"(?<![\d])0\d{2,3}[\s-]\d{3,4}[\s-]?\d{4}(?![\d])")
+#: the characters of a file name, hash or token (ee247037b15243402325b517434c75cc): eleven
+#: digits inside one are chance, not a phone, and a log must keep the name whole
+_IDENTIFIER_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
+_IDENTIFIER_MIN_LENGTH = 16
 
 #: what the retention sweep writes in place of a person's name
 ANONYMISED_NAME = "已匿名"
@@ -27,8 +27,28 @@ ANONYMISED_NAME = "已匿名"
 REMOVED_PHONE = "***********"
 
 
+def _inside_identifier(match: re.Match) -> bool:
+    """Whether the number is part of a run of 16 or more letters and digits, with a letter
+    in it, that no one types as a phone number (a person's "wx13812345678" is short)."""
+    if not all(char in _IDENTIFIER_CHARS for char in match.group(0)):
+        return False
+    text, start, end = match.string, match.start(), match.end()
+    while start > 0 and text[start - 1] in _IDENTIFIER_CHARS:
+        start -= 1
+    while end < len(text) and text[end] in _IDENTIFIER_CHARS:
+        end += 1
+    run = text[start:end]
+    return len(run) >= _IDENTIFIER_MIN_LENGTH and not run.isdigit()
+
+
 def _masked_mobile(match: re.Match) -> str:
+    if _inside_identifier(match):
+        return match.group(0)
     return f"{match.group(1)}****{match.group(3)}"
+
+
+def _removed_mobile(match: re.Match) -> str:
+    return match.group(0) if _inside_identifier(match) else REMOVED_PHONE
 
 
 def _masked_landline(match: re.Match) -> str:
@@ -43,11 +63,12 @@ def mask_phones(text: str) -> str:
 
 def remove_phones(text: str) -> str:
     """Every phone number in `text` replaced by asterisks, nothing of it kept."""
-    return LANDLINE_IN_TEXT.sub(REMOVED_PHONE, MOBILE_IN_TEXT.sub(REMOVED_PHONE, text))
+    return LANDLINE_IN_TEXT.sub(REMOVED_PHONE, MOBILE_IN_TEXT.sub(_removed_mobile, text))
 
 
 def has_full_phone(text: str) -> bool:
-    return bool(MOBILE_IN_TEXT.search(text) or LANDLINE_IN_TEXT.search(text))
+    mobiles = (match for match in MOBILE_IN_TEXT.finditer(text) if not _inside_identifier(match))
+    return any(mobiles) or bool(LANDLINE_IN_TEXT.search(text))
 
 
 def mask_phones_in(value: Any) -> Any:
