@@ -109,6 +109,8 @@ class Config:
     #: runner stays its own for at least WEBHOOK_LEASE_SECONDS (then another may send it)
     WEBHOOK_SEND_TIMEOUT = float(os.environ.get("WEBHOOK_SEND_TIMEOUT", "5"))
     WEBHOOK_LEASE_SECONDS = float(os.environ.get("WEBHOOK_LEASE_SECONDS", "120"))
+    #: at most this many messages a minute go to one robot (WeCom's and DingTalk's limit)
+    WEBHOOK_MESSAGES_PER_MINUTE = int(os.environ.get("WEBHOOK_MESSAGES_PER_MINUTE", "20"))
 
     #: background jobs (webapp/core/jobs.py) go to RQ on this Redis; unset, they run in
     #: the process right after the commit

@@ -323,42 +323,32 @@ def test_app04_the_runner_never_raises_when_the_database_is_gone(tmp_path):
 # ---------------------------------------------------------------------------- several runners
 
 
-def test_app04_two_runners_at_once_send_each_message_once(app, world, database, receiver):
-    """Each runner holds its claimed rows (uncommitted) until the other has claimed too: a
-    runner that took the other's rows would send them twice, one that waited for them
-    never reaches the rendezvous."""
-    if database != "postgresql":
-        pytest.skip("row locks and SKIP LOCKED are PostgreSQL's; SQLite lets one writer in at a time")
-    messages = 12
-    with app.app_context(), time_machine.travel(NOW, tick=False):
-        _robot(db.session, world.own.id, receiver.wecom)
-        for index in range(messages):
-            outbox.enqueue(db.session, world.own.id, f"消息{index}", ["第一行"], None, f"test:{index}")
-        db.session.commit()
-        engine = db.engine
-
-    rendezvous = threading.Barrier(2, timeout=10)
+def _runners_claiming_at_once(engine, runners: int, limit: int) -> list[outbox.DeliveryPass]:
+    """`runners` threads run passes until one handles nothing; each holds its first claim
+    (uncommitted) until all have claimed. A runner that took another's rows would send them
+    twice; one that waited for them never reaches the rendezvous (it breaks)."""
+    rendezvous = threading.Barrier(runners, timeout=10)
     waited: set[int] = set()
+    threads_of_runners: set[int] = set()
 
     def hold_after_claim(conn, cursor, statement, parameters, context, executemany):
         me = threading.get_ident()
         claiming = statement.lstrip().startswith("WITH picked") and "UPDATE webhook_deliveries" in statement
-        if claiming and me in runners and me not in waited:
+        if claiming and me in threads_of_runners and me not in waited:
             waited.add(me)
             rendezvous.wait()
 
     results: list[outbox.DeliveryPass] = []
 
     def run():
-        runners.add(threading.get_ident())
+        threads_of_runners.add(threading.get_ident())
         while True:
-            result = outbox.deliver_due(engine, NOW, limit=messages // 2, allow_hosts=LOCAL, timeout=TIMEOUT)
+            result = outbox.deliver_due(engine, NOW, limit=limit, allow_hosts=LOCAL, timeout=TIMEOUT)
             results.append(result)
             if not result.handled:
                 return
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    runners: set[int] = set()
+    threads = [threading.Thread(target=run) for _ in range(runners)]
     sa.event.listen(engine, "after_cursor_execute", hold_after_claim)
     try:
         for thread in threads:
@@ -367,13 +357,79 @@ def test_app04_two_runners_at_once_send_each_message_once(app, world, database, 
             thread.join(30)
     finally:
         sa.event.remove(engine, "after_cursor_execute", hold_after_claim)
-
     assert not rendezvous.broken, "a runner waited for the other's rows"
     assert all(result.error is None for result in results)
-    sent = Counter(request["body"]["markdown"]["content"].split("\n", 1)[0] for request in receiver.requests)
+    return results
+
+
+def _queue(app, world, receiver, messages: int):
+    with app.app_context(), time_machine.travel(NOW, tick=False):
+        _robot(db.session, world.own.id, receiver.wecom)
+        for index in range(messages):
+            outbox.enqueue(db.session, world.own.id, f"消息{index}", ["第一行"], None, f"test:{index}")
+        db.session.commit()
+        return db.engine
+
+
+def _headlines(receiver) -> list[str]:
+    return [request["body"]["markdown"]["content"].split("\n", 1)[0] for request in receiver.requests]
+
+
+def test_app04_two_runners_at_once_send_each_message_once(app, world, database, receiver):
+    if database != "postgresql":
+        pytest.skip("row locks and SKIP LOCKED are PostgreSQL's; SQLite lets one writer in at a time")
+    messages = 12
+    engine = _queue(app, world, receiver, messages)
+
+    results = _runners_claiming_at_once(engine, runners=2, limit=messages // 2)
+
+    sent = Counter(_headlines(receiver))
     assert sent == Counter({f"### 消息{index}": 1 for index in range(messages)})
     assert sum(result.sent for result in results) == messages
     with app.app_context():
         assert db.session.scalar(
             sa.select(sa.func.count()).select_from(WebhookDelivery).where(WebhookDelivery.sent_at.is_(None))
         ) == 0
+
+
+# ---------------------------------------------------------------------------- pacing
+
+
+def test_app04_a_robot_gets_at_most_20_messages_a_minute_in_order_the_rest_wait(app, world, receiver):
+    """WeCom and DingTalk take 20 messages a minute from a robot (DingTalk silences one that
+    sends more for ten minutes): a burst is spread over the minutes, nothing is lost."""
+    engine = _queue(app, world, receiver, 25)
+
+    with app.app_context():
+        first = outbox.deliver_due(engine, NOW, limit=50, allow_hosts=LOCAL, timeout=TIMEOUT)
+        meanwhile = outbox.deliver_due(engine, NOW + timedelta(seconds=59), limit=50, allow_hosts=LOCAL, timeout=TIMEOUT)
+        assert [(row.attempts, row.sent_at) for row in _deliveries(db.session)][20:] == [(0, None)] * 5
+        later = outbox.deliver_due(engine, NOW + timedelta(seconds=61), limit=50, allow_hosts=LOCAL, timeout=TIMEOUT)
+
+    assert (first.sent, meanwhile.handled, later.sent) == (20, 0, 5)
+    assert _headlines(receiver) == [f"### 消息{index}" for index in range(25)]
+
+
+def test_app04_a_robot_at_its_pace_holds_up_no_other_projects_robot(app, world, receiver):
+    engine = _queue(app, world, receiver, 21)
+    with app.app_context(), time_machine.travel(NOW, tick=False):
+        _robot(db.session, world.other.id, receiver.wecom)
+        outbox.enqueue(db.session, world.other.id, "另一项目的消息", ["第一行"], None, "test:other")
+        db.session.commit()
+
+        passes = [outbox.deliver_due(engine, NOW, limit=20, allow_hosts=LOCAL, timeout=TIMEOUT) for _ in range(3)]
+
+    assert [result.sent for result in passes] == [20, 1, 0]
+    assert _headlines(receiver)[-1] == "### 另一项目的消息"
+    assert "### 消息20" not in _headlines(receiver)
+
+
+def test_app04_runners_claiming_at_once_keep_the_robots_pace(app, world, database, receiver):
+    if database != "postgresql":
+        pytest.skip("row locks and SKIP LOCKED are PostgreSQL's; SQLite lets one writer in at a time")
+    engine = _queue(app, world, receiver, 30)
+
+    results = _runners_claiming_at_once(engine, runners=2, limit=15)
+
+    assert sum(result.sent for result in results) == 20
+    assert sorted(_headlines(receiver)) == sorted(f"### 消息{index}" for index in range(20))

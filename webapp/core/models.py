@@ -177,6 +177,7 @@ class WebhookDelivery(ProjectScoped, Base):
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
         sa.Index("ix_webhook_deliveries_due", "sent_at", "gave_up_at", "next_attempt_at"),
+        sa.Index("ix_webhook_deliveries_robot_last_attempt", "robot_id", "last_attempt_at"),
         sa.UniqueConstraint("dedupe_key", name="uq_webhook_deliveries_dedupe_key"),
     )
 
@@ -191,6 +192,8 @@ class WebhookDelivery(ProjectScoped, Base):
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
     attempts: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
     next_attempt_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    #: when a runner last claimed it to post: the robot's pace counts these
+    last_attempt_at: so.Mapped[datetime | None]
     sent_at: so.Mapped[datetime | None]
     gave_up_at: so.Mapped[datetime | None]
     last_error: so.Mapped[str | None] = so.mapped_column(sa.String(300))

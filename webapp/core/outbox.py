@@ -11,7 +11,8 @@ chat hears of the urgent matters, off the request path, retried until sent or gi
   PostgreSQL, so several runners never claim the same row), sends outside any
   transaction, then records each result: sent, retried on the ``webhooks.next_attempt_at``
   schedule, or given up with ``last_error``. A runner that dies mid-pass leaves its rows
-  to fall due again when the lease ends. The claim is the only guard against sending
+  to fall due again when the lease ends. A robot is paced: at most its vendor's limit of
+  messages a minute is claimed for it, the rest wait their turn in order. The claim is the only guard against sending
   twice: a job, the polling runner and the sweep may all try, one claims.
 * ``save_robot``, ``send_test_message`` and ``recent_deliveries`` serve the admin page.
 
@@ -59,6 +60,10 @@ SEND_TIMEOUT = 5.0
 #: a claimed row stays claimed at least this long (longer for a long batch, see _lease);
 #: WEBHOOK_LEASE_SECONDS and WEBHOOK_SEND_TIMEOUT override both in the app's config
 LEASE_MIN = timedelta(minutes=2)
+#: WeCom and DingTalk take at most 20 messages a minute from one robot; DingTalk silences
+#: a robot that sends more for ten minutes. WEBHOOK_MESSAGES_PER_MINUTE overrides it.
+MESSAGES_PER_MINUTE = 20
+PACING_WINDOW = timedelta(minutes=1)
 DELIVERY_JOB = "webapp.core.outbox:deliver_queued"
 
 #: why a message was given up without being sent (stored in last_error, shown translated)
@@ -218,10 +223,50 @@ def _lease(limit: int, timeout: float) -> timedelta:
     return max(minimum, timedelta(seconds=2 * limit * (timeout + 1)))
 
 
+def _within_pace(now: datetime, per_minute: int):
+    """A due message whose robot has room for it this minute: the messages claimed for that
+    robot in the last minute, plus those due before it, are fewer than `per_minute`.
+
+    Counting the earlier due messages, rather than only the claimed ones, keeps a robot's
+    messages in order and its pace also when two runners claim at the same moment: the
+    second one still sees the first one's rows as due (not yet committed) and locked, so
+    it neither takes them nor the ones after them."""
+    recent = _T.alias("recent")
+    ahead = _T.alias("ahead")
+    claimed_lately = (
+        sa.select(sa.func.count())
+        .select_from(recent)
+        .where(recent.c.robot_id == _T.c.robot_id, recent.c.last_attempt_at > now - PACING_WINDOW)
+        .scalar_subquery()
+    )
+    due_before = (
+        sa.select(sa.func.count())
+        .select_from(ahead)
+        .where(
+            ahead.c.robot_id == _T.c.robot_id,
+            ahead.c.sent_at.is_(None),
+            ahead.c.gave_up_at.is_(None),
+            ahead.c.next_attempt_at <= now,
+            sa.or_(
+                ahead.c.next_attempt_at < _T.c.next_attempt_at,
+                sa.and_(ahead.c.next_attempt_at == _T.c.next_attempt_at, ahead.c.id < _T.c.id),
+            ),
+        )
+        .scalar_subquery()
+    )
+    return claimed_lately + due_before < per_minute
+
+
 def _claim(
     engine: sa.Engine, now: datetime, limit: int, lease: timedelta, ids: Sequence[int] | None = None
 ) -> list[_Claimed]:
-    due = [_T.c.sent_at.is_(None), _T.c.gave_up_at.is_(None), _T.c.next_attempt_at <= now]
+    per_minute = int(_setting("WEBHOOK_MESSAGES_PER_MINUTE", MESSAGES_PER_MINUTE))
+    due = [
+        _T.c.sent_at.is_(None),
+        _T.c.gave_up_at.is_(None),
+        _T.c.next_attempt_at <= now,
+        _within_pace(now, per_minute),
+    ]
     if ids is not None:
         due.append(_T.c.id.in_(list(ids)))
     picked = (
@@ -235,7 +280,7 @@ def _claim(
     claim = (
         sa.update(_T)
         .where(_T.c.id.in_(sa.select(picked.c.id)))
-        .values(attempts=_T.c.attempts + 1, next_attempt_at=now + lease)
+        .values(attempts=_T.c.attempts + 1, next_attempt_at=now + lease, last_attempt_at=now)
         .returning(_T.c.id, _T.c.robot_id, _T.c.kind, _T.c.payload, _T.c.attempts)
     )
     with engine.begin() as connection:
