@@ -4,9 +4,30 @@
 "use strict";
 
 // Filled in by webapp/pwa.py when it serves /sw.js: `version` is a hash of the static
-// files, so each deploy that changes one installs a new worker with a fresh cache.
-const SHELL = {"version": "dev", "offline": "/offline", "static": "/static/", "urls": ["/offline"]};
+// files, so each deploy that changes one installs a new worker with a fresh cache;
+// `offline` is the offline page of each language, `language` the company's default.
+const SHELL = {"version": "dev", "offline": {"zh-CN": "/offline"}, "language": "zh-CN", "static": "/static/", "urls": ["/offline"]};
 const CACHE = "estatedesk-shell-" + SHELL.version;
+// The language of the last page the server sent (its Content-Language), kept in the cache
+// because a worker is stopped when idle: the offline page speaks the user's language.
+const LANGUAGE_KEY = "/offline/last-page-language";
+let lastLanguage = null;
+
+function rememberLanguage(response) {
+  const language = response.headers.get("Content-Language");
+  if (!language || language === lastLanguage || !(language in SHELL.offline)) return;
+  lastLanguage = language;
+  caches.open(CACHE).then((cache) => cache.put(LANGUAGE_KEY, new Response(language)));
+}
+
+function offlinePage() {
+  return caches.match(LANGUAGE_KEY)
+    .then((saved) => (saved ? saved.text() : SHELL.language))
+    .then((language) =>
+      caches.match(SHELL.offline[language] || SHELL.offline[SHELL.language], { ignoreVary: true })
+    )
+    .then((page) => page || Response.error());
+}
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
@@ -51,10 +72,12 @@ self.addEventListener("fetch", (event) => {
     // Pages: always the network (fresh data, permission checks); the offline page only
     // when there is no network at all. The response is never stored.
     event.respondWith(
-      fetch(request).catch(() =>
-        caches.match(SHELL.offline, { ignoreVary: true }).then(
-          (page) => page || Response.error()
-        )
+      fetch(request).then(
+        (response) => {
+          rememberLanguage(response);
+          return response;
+        },
+        offlinePage
       )
     );
     return;

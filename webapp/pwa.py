@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 
 from flask import Blueprint, current_app, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
 
-from webapp.core.web import current_language, public
+from webapp.core.web import LANGUAGE_TAGS, language_tag, public
 
 bp = Blueprint("pwa", __name__)
 
@@ -41,7 +41,7 @@ def manifest():
         "name": gettext("EstateDesk"),
         "short_name": gettext("EstateDesk"),
         "description": gettext("Customer-service desk of the property-management company"),
-        "lang": "en" if current_language() == "en" else "zh-CN",
+        "lang": language_tag(),
         "start_url": url_for("inbox.my_work"),
         "scope": url_for("inbox.my_work"),
         "display": "standalone",
@@ -79,11 +79,18 @@ def shell_version() -> str:
 @public
 def service_worker():
     # Served from the root (not /static/) so its scope covers the whole app.
+    # one offline page per language, by the tag pages carry in Content-Language
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    offline_pages = {
+        LANGUAGE_TAGS[code]: url_for("pwa.offline", lang=None if code == default else code)
+        for code in current_app.config["LANGUAGES"]
+    }
     shell = {
         "version": shell_version(),
-        "offline": url_for("pwa.offline"),
+        "offline": offline_pages,
+        "language": LANGUAGE_TAGS[default],
         "static": url_for("static", filename=""),
-        "urls": [url_for("pwa.offline"), url_for("pwa.manifest")]
+        "urls": [*offline_pages.values(), url_for("pwa.manifest")]
         + [url_for("static", filename=name) for name in SHELL_ASSETS],
     }
     source = (Path(current_app.static_folder) / "sw.js").read_text(encoding="utf-8")
@@ -101,7 +108,13 @@ def service_worker():
 def offline():
     # Cached by the service worker and shown to whoever is offline on this phone: the
     # template is a standalone page with nobody's name, navigation or CSRF token in it.
-    response = current_app.make_response(render_template("offline.html"))
+    # The worker fetches it without cookies, so the language comes in the address.
+    language = request.args.get("lang")
+    if language not in current_app.config["LANGUAGES"]:
+        language = current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(language):
+        response = current_app.make_response(render_template("offline.html"))
+    response.headers["Content-Language"] = LANGUAGE_TAGS[language]
     response.headers["Cache-Control"] = "no-cache"
     return response
 

@@ -100,6 +100,24 @@ def test_app01_offline_phone_shows_the_no_signal_page_styled(page, context, live
     expect(page.get_by_role("heading", level=1)).to_have_text("园区")
 
 
+def test_app02_offline_page_speaks_the_language_the_user_chose(page, context, live_server, world, sign_in):
+    sign_in(page, world.users[("staff", "own")])
+    assert wait_for_service_worker(page) == "activated"
+    page.goto(live_server + "/account")
+    page.locator("#language-switch").get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.reload()  # through the worker, which notes the page's language
+
+    context.set_offline(True)
+    try:
+        page.goto(live_server + "/estate/")
+        expect(page.get_by_role("heading", level=1)).to_have_text("No signal")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+    finally:
+        context.set_offline(False)
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("No signal")
+
+
 def test_app06_form_sent_without_signal_stays_on_screen_with_what_was_typed(page, context, live_server, world, sign_in):
     sign_in(page, world.users[("staff", "own")])
     page.goto(live_server + "/account")

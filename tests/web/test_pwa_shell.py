@@ -10,6 +10,8 @@ import shutil
 
 from PIL import Image
 
+from tests.conftest import post
+
 
 def shell_config(client) -> dict:
     script = client.get("/sw.js").get_data(as_text=True)
@@ -72,7 +74,9 @@ def test_app01_service_worker_precaches_the_shell_and_every_url_exists(client):
     shell = shell_config(client)
 
     assert re.fullmatch(r"[0-9a-f]{12}", shell["version"])
-    assert shell["offline"] == "/offline"
+    assert shell["offline"] == {"zh-CN": "/offline", "en": "/offline?lang=en"}
+    assert shell["language"] == "zh-CN"
+    assert {"/offline", "/offline?lang=en"} <= set(shell["urls"])
     assert {"/offline", "/manifest.webmanifest", "/static/css/app.css", "/static/js/app.js",
             "/static/vendor/htmx/htmx.min.js", "/static/icons/icon-192.png"} <= {
         url.split("?")[0] for url in shell["urls"]}
@@ -104,6 +108,33 @@ def test_app01_offline_page_is_public_and_shows_no_signal(client):
     assert "<html" in html
     assert "无网络信号" in html
     assert 'href="/static/css/app.css?v=' in html
+
+
+def test_app02_the_offline_page_of_each_language_is_at_its_own_address(client):
+    """The worker fetches it without cookies: the language is in the address."""
+    english = client.get("/offline?lang=en")
+    chinese = client.get("/offline")
+    unknown = client.get("/offline?lang=fr")
+
+    assert "No signal" in english.get_data(as_text=True) and '<html lang="en">' in english.get_data(as_text=True)
+    assert english.headers["Content-Language"] == "en"
+    assert "无网络信号" in chinese.get_data(as_text=True) and chinese.headers["Content-Language"] == "zh-CN"
+    assert unknown.get_data() == chinese.get_data()
+
+
+def test_app02_every_page_names_its_language_for_the_offline_page(client, world, login):
+    assert client.get("/login").headers["Content-Language"] == "zh-CN"
+    client.set_cookie("locale", "en")
+    assert client.get("/login").headers["Content-Language"] == "en"
+    client.delete_cookie("locale")
+    login(world.users[("staff", "own")])
+    assert client.get("/").headers["Content-Language"] == "zh-CN"
+    assert post(client, "/language", {"locale": "en"}).status_code == 303
+
+    response = client.get("/")
+
+    assert response.headers["Content-Language"] == "en"
+    assert '<html lang="en">' in response.get_data(as_text=True)
 
 
 def test_app01_static_urls_carry_a_fingerprint_of_their_content(app, tmp_path):

@@ -87,6 +87,14 @@ def current_language() -> str:
     return "en" if str(get_locale()).startswith("en") else "zh_CN"
 
 
+#: a LANGUAGES key as the web spells it (html lang, Content-Language, the manifest)
+LANGUAGE_TAGS = {"zh_CN": "zh-CN", "en": "en"}
+
+
+def language_tag() -> str:
+    return LANGUAGE_TAGS[current_language()]
+
+
 def audit_value(name: str, value: object) -> str:
     """A value from an audit event's changes, as a person reads it."""
     from webapp.org.labels import role_label
@@ -201,6 +209,9 @@ def install(app: Flask) -> None:
         headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(self), microphone=()")
         if current_app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if response.mimetype == "text/html":
+            # the service worker shows the offline page in the language of the last page
+            headers.setdefault("Content-Language", language_tag())
         if current_user.is_authenticated and response.mimetype == "text/html":
             # Pages of a signed-in user may show owners' data: keep them out of caches.
             headers.setdefault("Cache-Control", "no-store")
@@ -303,6 +314,7 @@ def install(app: Flask) -> None:
     app.jinja_env.filters["yuan"] = yuan
     app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.globals["current_language"] = current_language
+    app.jinja_env.globals["language_tag"] = language_tag
     app.jinja_env.globals["audit_action_label"] = lambda action: gettext(
         ACTION_LABELS.get(action, action)
     )
