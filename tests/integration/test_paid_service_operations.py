@@ -460,12 +460,12 @@ def test_svc04_each_item_is_ticked_with_its_time_once_in_the_sops_order(ctx):
     assert operations.checklist_progress(order) == {"pre_departure": {tech.id: ()}, "on_site": ()}
     ticks = [e for e in _events(session, order) if e[0] == "service_checklist_ticked"]
     assert len(ticks) == len(PRE_DEPARTURE) + len(OWNER_AT_HOME)
-    notes = session.scalars(
-        sa.select(AuditEvent.note).where(AuditEvent.entity_id == order.id, AuditEvent.action == "service_checklist_ticked")
+    changes = session.scalars(
+        sa.select(AuditEvent.changes).where(AuditEvent.entity_id == order.id, AuditEvent.action == "service_checklist_ticked")
         .order_by(AuditEvent.id)
     ).all()
-    assert notes[0] == "Appearance checked: neat, badge worn"
-    assert notes[3] == "Arrived at the appointed place on time"  # ticked 3 minutes before the appointment
+    assert changes[0] == {"item": [None, "appearance"]}
+    assert changes[3] == {"item": [None, "on_time"]}  # ticked 3 minutes before the appointment
 
 
 def test_svc04_a_late_arrival_is_marked_on_the_trail(ctx):
@@ -474,11 +474,11 @@ def test_svc04_a_late_arrival_is_marked_on_the_trail(ctx):
     _tick_all(ctx, order, tech, PRE_DEPARTURE[:3], APPOINTMENT - timedelta(minutes=10))
     operations.tick(session, tech, order, "on_time", APPOINTMENT + timedelta(minutes=12))
     session.flush()
-    note = session.scalar(
-        sa.select(AuditEvent.note).where(AuditEvent.entity_id == order.id, AuditEvent.action == "service_checklist_ticked")
+    changes = session.scalar(
+        sa.select(AuditEvent.changes).where(AuditEvent.entity_id == order.id, AuditEvent.action == "service_checklist_ticked")
         .order_by(AuditEvent.id.desc()).limit(1)
     )
-    assert note == "Arrived at the appointed place on time · late"
+    assert changes == {"item": [None, "on_time"], "arrived_late": [None, True]}
 
 
 def test_svc05_key_entry_without_authorisation_is_refused(ctx):

@@ -414,6 +414,13 @@ def test_svc09_an_edit_after_signing_shows_the_signature_no_longer_matching(app,
     assert "¥335.00" in _section(html, "order-total", "</td>")
     changed = _section(html, "changed-since-signing", "</p>")
     assert changed.strip()
+    # the history reads as people write: money in yuan, quantities by item
+    history = _section(html, "timeline", "</section>")
+    assert "合计: ¥255.00 → ¥335.00" in history and "own日常保洁 × 3 → own日常保洁 × 4" in history
+    assert "33500" not in history
+    # the technician's checklist reads in the reader's language, whoever ticked it
+    assert "项目: — → 已检查仪容仪表：整洁，佩戴工牌" in history
+    assert "Appearance checked" not in history
     # SVC-07/09: the order is not closed on a signature that no longer matches
     assert 'id="quality-form"' not in supervisor_view and 'id="close-blocked"' in supervisor_view
 

@@ -92,6 +92,8 @@ NOTICE_METHOD_LABELS = {
     NoticeMethod.WECHAT: _l("WeChat group"),
     NoticeMethod.SMS: _l("SMS"),
 }
+audit.VALUE_LABELS[("activities", "item")] = CHECKLIST_LABELS
+audit.VALUE_LABELS[("activities", "method")] = NOTICE_METHOD_LABELS
 
 # the history (audit) names the states the slice's records pass through
 for _labels in (SURVEY_STATUS_LABELS, PLAN_STATUS_LABELS, ACTIVITY_STATUS_LABELS):

@@ -75,6 +75,8 @@ for _action, _label in {
 }.items():
     audit.ACTION_LABELS.setdefault(_action, _label)
 del _action, _label
+audit.FIELD_LABELS.setdefault("activities", N_("Activities"))
+audit.FIELD_LABELS.setdefault("budget_fen", N_("Budget"))
 
 
 # ---------------------------------------------------------------------------- who acts

@@ -16,6 +16,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
+from webapp.core import audit
 from webapp.core.webhooks import DINGTALK, WECOM
 from webapp.org.labels import DEPARTMENT_KIND_LABELS, ROLE_LABELS
 from webapp.org.rules import DepartmentKind, Role
@@ -178,6 +179,7 @@ class CompanyForm(RetentionForm):
 
 
 ROBOT_KIND_LABELS = {WECOM: _l("WeCom (企业微信)"), DINGTALK: _l("DingTalk (钉钉)")}
+audit.VALUE_LABELS[("group_robots", "kind")] = ROBOT_KIND_LABELS
 
 
 class RobotForm(FlaskForm):

@@ -85,6 +85,12 @@ CALLBACK_METHOD_LABELS = {"visit": _l("Visit"), "phone": _l("Phone call")}
 
 #: QA's verification of a corrective action (CMP-09)
 VERIFICATION_LABELS = {"effective": _l("Effective"), "not_effective": _l("Not effective")}
+audit.VALUE_LABELS.update({
+    ("complaints", "complaint_class"): CLASS_LABELS,
+    ("complaints", "major_grounds"): GROUND_LABELS,
+    ("complaints", "satisfaction"): SATISFACTION_LABELS,
+    ("complaints", "verification"): VERIFICATION_LABELS,
+})
 
 #: RCP-04: how the ledger's channels (webapp.reception.rules.Channel) read on a complaint
 CHANNEL_FROM_RECEPTION = {"visit": "visit", "phone": "phone", "letter": "letter", "email": "online", "qr_form": "online"}

@@ -29,7 +29,6 @@ from webapp.complaints.forms import (
     INVALID_REASON_LABELS,
     SATISFACTION_LABELS,
     STATUS_LABELS,
-    VERIFICATION_LABELS,
     ActionForm,
     AnswerForm,
     CallbackForm,
@@ -56,7 +55,6 @@ from webapp.core.clock import now as clock_now
 from webapp.core.forms import department_choices, local_input
 from webapp.core.htmx import render, wants_fragment
 from webapp.core.rulekit import N_, RuleViolation
-from webapp.core.web import local_time
 from webapp.estate import queries as estate_queries
 from webapp.estate.labels import relation_label
 from webapp.estate.models import Unit
@@ -132,43 +130,23 @@ def upgrade_reason_text(stored: str | None, received_at: datetime) -> str:
     return gettext(rules.UPGRADE_REASON, **params)
 
 
-def _shown_value(name: str, value):
-    """A value of a complaint event's changes as a person reads it (the trail stores codes)."""
-    if not isinstance(value, str) or not value:
-        return value
-    if name == "complaint_class":
-        return complaint_class_label(value)
-    if name == "major_grounds":
-        return "; ".join(str(GROUND_LABELS.get(g, g)) for g in value.split(",") if g)
-    if name == "satisfaction":
-        return str(SATISFACTION_LABELS.get(value, value))
-    if name == "verification":
-        return str(VERIFICATION_LABELS.get(value, value))
-    if name.endswith("_at"):
-        try:
-            return local_time(datetime.fromisoformat(value))
-        except ValueError:
-            return value
-    return value
-
-
 def _readable_events(events, complaint: Complaint) -> list:
-    """The complaint's trail for the shared timeline macro, with codes in words: classes,
-    grounds, satisfaction, due moments in local time, the upgrade reason translated."""
+    """The complaint's trail for the shared timeline macro, the upgrade reason translated
+    (values in `changes` read through audit.VALUE_LABELS, as on every timeline)."""
     shown = []
     for event in events:
         note = event.note
         if event.action == "complaint_upgraded":
             note = upgrade_reason_text(note, complaint.received_at)
-        changes = {name: [_shown_value(name, v) for v in pair] for name, pair in (event.changes or {}).items()}
         shown.append(
             SimpleNamespace(
+                entity_type=event.entity_type,
                 at=event.at,
                 actor=event.actor,
                 action=event.action,
                 from_state=event.from_state,
                 to_state=event.to_state,
-                changes=changes,
+                changes=event.changes,
                 note=note,
             )
         )

@@ -6,6 +6,7 @@ event land together or not at all. ``timeline()`` feeds templates/_macros/timeli
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -62,6 +63,12 @@ FIELD_LABELS: dict[str, str] = {
 
 #: display labels of record states (lazy_gettext strings); slices add their statuses here
 STATE_LABELS: dict[str, object] = {}
+
+#: how values in `changes` read, per record type and field: {(table, field): {code: label}}
+#: for coded fields (labels lazy_gettext strings or msgids; "a,b" and lists are read code by
+#: code), or a function of the stored value; slices add their fields here. Money in fen
+#: (`*_fen`) and moments (`*_at`) need no entry.
+VALUE_LABELS: dict[tuple[str, str], Mapping[str, object] | Callable[[Any], str]] = {}
 
 
 def record(

@@ -95,17 +95,39 @@ def language_tag() -> str:
     return LANGUAGE_TAGS[current_language()]
 
 
-def audit_value(name: str, value: object) -> str:
-    """A value from an audit event's changes, as a person reads it."""
+def audit_value(entity_type: str, name: str, value: object) -> str:
+    """A value from an audit event's changes, as a person reads it: codes by their labels,
+    money in yuan, moments in local time."""
+    from webapp.core.audit import VALUE_LABELS
     from webapp.org.labels import role_label
 
-    if value is None or value == "":
+    if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
     if name == "role":
         return role_label(str(value))
+    labels = VALUE_LABELS.get((entity_type, name))
+    if callable(labels):
+        return labels(value)
+    if labels is not None:
+        codes = value if isinstance(value, list) else str(value).split(",")
+        separator = ", " if current_language() == "en" else "、"
+        return separator.join(_label_text(labels[code]) if code in labels else code for code in codes)
+    if name.endswith("_fen") and isinstance(value, int):
+        return yuan(value)
+    if name.endswith("_at") and isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return local_time(moment) if moment.tzinfo else value
     return str(value)
+
+
+def _label_text(label: object) -> str:
+    # lazy_gettext strings translate themselves; N_() msgids are plain strings
+    return gettext(label) if isinstance(label, str) else str(label)
 
 
 def yuan(fen: int | None) -> str:

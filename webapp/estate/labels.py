@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
+from webapp.core import audit
 from webapp.estate.rules import FacilityKind, OccupantRelation
 
 RELATION_LABELS = {
@@ -15,6 +16,7 @@ FACILITY_KIND_LABELS = {
     FacilityKind.EQUIPMENT: _l("Equipment"),
     FacilityKind.PUBLIC_AREA: _l("Public area"),
 }
+audit.VALUE_LABELS[("facilities", "kind")] = FACILITY_KIND_LABELS
 
 #: the facility fields as named on the form, for the history's field changes
 FACILITY_FIELD_LABELS = {

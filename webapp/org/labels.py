@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
+from webapp.core import audit
 from webapp.org.rules import DepartmentKind, Role
 
 ROLE_LABELS = {
@@ -27,6 +28,7 @@ DEPARTMENT_KIND_LABELS = {
     DepartmentKind.HOUSEKEEPING: _l("Housekeeping"),
     DepartmentKind.OTHER: _l("Other"),
 }
+audit.VALUE_LABELS[("departments", "kind")] = DEPARTMENT_KIND_LABELS
 
 
 def role_label(role: str) -> str:

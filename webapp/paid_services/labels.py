@@ -4,11 +4,14 @@ from flask_babel import lazy_gettext as _l
 
 from webapp.core import audit
 from webapp.paid_services.rules import (
+    CHECK_ITEM_LABELS,
+    CONDUCT_LABELS,
     Checklist,
     QualityResult,
     RentalStatus,
     Satisfaction,
     ServiceStatus,
+    format_quantity,
 )
 
 STATUS_LABELS = {
@@ -46,6 +49,14 @@ QUALITY_LABELS = {
     QualityResult.QUALIFIED: _l("Up to standard"),
     QualityResult.UNQUALIFIED: _l("Not up to standard"),
 }
+audit.VALUE_LABELS[("service_orders", "quality")] = QUALITY_LABELS
+audit.VALUE_LABELS[("service_orders", "conduct_confirmed")] = CONDUCT_LABELS
+audit.VALUE_LABELS[("service_orders", "item")] = CHECK_ITEM_LABELS
+audit.VALUE_LABELS[("service_orders", "quantities")] = lambda quantities: "; ".join(
+    f"{item} × {format_quantity(quantity)}" for item, quantity in quantities.items()
+)
+#: the signed content's hash, short enough to compare by eye
+audit.VALUE_LABELS[("service_orders", "content_hash")] = lambda digest: str(digest)[:12]
 
 #: states of price items and clearances that appear on timelines
 OTHER_STATE_LABELS = {

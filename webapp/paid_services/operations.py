@@ -88,7 +88,7 @@ audit.ACTION_LABELS.update(
     }
 )
 for _name, _label in {
-    "price_fen": N_("Price (fen)"),
+    "price_fen": N_("Price"),
     "technicians": N_("Technicians"),
     "appointment_at": N_("Appointment"),
     "contact": N_("Contact"),
@@ -98,15 +98,16 @@ for _name, _label in {
     "key_note": N_("Key"),
     "quantities": N_("Quantities"),
     "work_done": N_("Work done"),
-    "materials_fen": N_("Materials (fen)"),
+    "materials_fen": N_("Extra materials"),
     "materials_note": N_("Materials"),
     "started_at": N_("Started"),
     "finished_at": N_("Finished"),
-    "total_fen": N_("Total (fen)"),
+    "total_fen": N_("Total"),
     "content_hash": N_("Signed content"),
     "conduct_confirmed": N_("Confirmed before handing over"),
     "quality": N_("Quality"),
-    "commission_fen": N_("Commission (fen)"),
+    "arrived_late": N_("Arrived late"),
+    "commission_fen": N_("Commission"),
 }.items():
     audit.FIELD_LABELS.setdefault(_name, _label)
 del _name, _label
@@ -746,11 +747,12 @@ def tick(session: so.Session, actor: User, order: ServiceOrder, item: str, now: 
                          checklist=checklist.value, item=item, ticked_at=now)
     order.ticks.append(mark)
     session.add(mark)
-    note = gettext(rules.CHECK_ITEM_LABELS[rules.CheckItem(item)])
+    # codes, not words: the timeline names the item in the language of whoever reads it
+    changes: dict[str, list] = {"item": [None, item]}
     if item == rules.CheckItem.ON_TIME and rules.is_late(order.appointment_at, now):
-        note += " · " + gettext("late")
+        changes["arrived_late"] = [None, True]
     audit.record(session, order, "service_checklist_ticked", actor_id=actor.id, from_state=order.status,
-                 to_state=order.status, note=note)
+                 to_state=order.status, changes=changes)
     return mark
 
 

@@ -45,7 +45,7 @@ from webapp.core.htmx import render, wants_fragment
 from webapp.core.locking import EditConflict, check_version, conflict_message
 from webapp.core.media_responses import send_media
 from webapp.core.rulekit import N_, RuleViolation
-from webapp.core.web import local_time, message, yuan
+from webapp.core.web import message
 from webapp.estate import queries as estate_queries
 from webapp.estate.models import Unit
 from webapp.extensions import db
@@ -125,9 +125,6 @@ CONTENT_LABELS = {
     "finished_at": N_("Work finished"),
 }
 #: money on the order's timeline is shown in yuan under these names
-_MONEY_FIELDS = {"total_fen": "service_total", "materials_fen": "service_materials"}
-audit.FIELD_LABELS.setdefault("service_total", N_("Total"))
-audit.FIELD_LABELS.setdefault("service_materials", N_("Extra materials"))
 
 
 # ---------------------------------------------------------------------------- template helpers
@@ -600,49 +597,6 @@ def _changed_since_signing(order: ServiceOrder, signature: ServiceSignature) -> 
     return [gettext(label) for key, label in CONTENT_LABELS.items() if signed.get(key) != now.get(key)]
 
 
-def _shown_value(name: str, value):
-    """A value of an order event's changes as a person reads it (the trail stores codes)."""
-    if isinstance(value, bool) or value is None:
-        return value
-    if name.endswith("_fen") and isinstance(value, int):
-        return yuan(value)
-    if name == "quality" and isinstance(value, str):
-        return str(QUALITY_LABELS.get(value, value))
-    if name == "quantities" and isinstance(value, dict):
-        return "; ".join(f"{item} × {rules.format_quantity(q)}" for item, q in value.items())
-    if name == "content_hash" and isinstance(value, str):
-        return value[:12]
-    if name == "conduct_confirmed" and isinstance(value, list):
-        return "; ".join(gettext(rules.CONDUCT_LABELS[rules.Conduct(code)]) for code in value)
-    if name.endswith("_at") and isinstance(value, str):
-        try:
-            return local_time(datetime.fromisoformat(value))
-        except ValueError:
-            return value
-    return value
-
-
-def _readable_events(events) -> list:
-    shown = []
-    for event in events:
-        changes = {
-            _MONEY_FIELDS.get(name, name): [_shown_value(name, v) for v in pair]
-            for name, pair in (event.changes or {}).items()
-        }
-        shown.append(
-            SimpleNamespace(
-                at=event.at,
-                actor=event.actor,
-                action=event.action,
-                from_state=event.from_state,
-                to_state=event.to_state,
-                changes=changes,
-                note=event.note,
-            )
-        )
-    return shown
-
-
 def _detail_context(order: ServiceOrder) -> dict:
     signature = order.current_signature
     matches = operations.signature_matches(order)
@@ -657,7 +611,7 @@ def _detail_context(order: ServiceOrder) -> dict:
         "signers": _user_names(*(s.recorded_by_id for s in order.signatures)),
         "ticks": ticks,
         "late_ticks": late_ticks,
-        "events": _readable_events(audit.timeline(db.session, order)),
+        "events": audit.timeline(db.session, order),
         "may_print": _may_manage(order.project_id),
         "on_the_job": current_user.id in order.technician_ids,
     }

@@ -34,6 +34,7 @@ CATEGORY_LABELS = {
     Category.SUGGESTION: _l("Suggestion"),
     Category.OTHER: _l("Other"),
 }
+audit.VALUE_LABELS[("reception_entries", "category")] = CATEGORY_LABELS
 
 #: what each category means at the desk, under its button
 CATEGORY_HINTS = {

@@ -539,18 +539,15 @@ _NOTE_LABELS = {"reception_logged": reception_channel_label, "reception_routed":
 
 
 def _readable_events(entry: ReceptionEntry) -> list[SimpleNamespace]:
-    """The entry's trail for the shared timeline macro, with channel, category and
-    follow-up codes in words."""
+    """The entry's trail for the shared timeline macro, with the channel and follow-up
+    codes its notes keep in words (values in `changes` read through audit.VALUE_LABELS)."""
     shown = []
     for event in audit.timeline(db.session, entry):
         label = _NOTE_LABELS.get(event.action)
-        changes = {
-            name: [reception_category_label(v) if name == "category" and v else v for v in pair]
-            for name, pair in (event.changes or {}).items()
-        }
         shown.append(SimpleNamespace(
-            at=event.at, actor=event.actor, action=event.action, from_state=event.from_state,
-            to_state=event.to_state, changes=changes, note=label(event.note) if label and event.note else event.note,
+            entity_type=event.entity_type, at=event.at, actor=event.actor, action=event.action,
+            from_state=event.from_state, to_state=event.to_state, changes=event.changes,
+            note=label(event.note) if label and event.note else event.note,
         ))
     return shown
 
