@@ -12,8 +12,9 @@ chat hears of the urgent matters, off the request path, retried until sent or gi
   transaction, then records each result: sent, retried on the ``webhooks.next_attempt_at``
   schedule, or given up with ``last_error``. A runner that dies mid-pass leaves its rows
   to fall due again when the lease ends. A robot is paced: at most its vendor's limit of
-  messages a minute is claimed for it, the rest wait their turn in order. The claim is the only guard against sending
-  twice: a job, the polling runner and the sweep may all try, one claims.
+  messages a minute is claimed for it, the rest wait their turn in order. The claim is the
+  only guard against sending twice: a job, the polling runner and the sweep may all try,
+  one claims.
 * ``save_robot``, ``send_test_message`` and ``recent_deliveries`` serve the admin page.
 
 Nothing here sends inside a web request except the admin's explicit test message.

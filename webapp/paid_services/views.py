@@ -124,7 +124,6 @@ CONTENT_LABELS = {
     "started_at": N_("Work started"),
     "finished_at": N_("Work finished"),
 }
-#: money on the order's timeline is shown in yuan under these names
 
 
 # ---------------------------------------------------------------------------- template helpers
